@@ -1,0 +1,67 @@
+// The one config loader: the environment of CLI.md, read once, checked, and passed down.
+// Nothing else reads process.env.
+import path from 'node:path';
+import { UserError } from './errors.ts';
+
+export type Config = {
+  readonly dataDir: string;
+  /** null: an embedded PostgreSQL server under dataDir. */
+  readonly databaseUrl: string | null;
+  /** null: the embedded log under dataDir. */
+  readonly kafkaBrokers: readonly string[] | null;
+  readonly topics: readonly string[];
+  readonly embeddedPartitions: number;
+  readonly httpPort: number;
+  /** The role the service works as (SET ROLE): it may append, never rewrite. */
+  readonly databaseRole: string;
+  /** An Ed25519 private key in PEM, when not kept under dataDir. */
+  readonly signingKeyPem: string | null;
+};
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = path.resolve(env.LEDGER_DATA_DIR ?? './.ledger');
+  const brokers = nonEmpty(env.KAFKA_BROKERS);
+  return {
+    dataDir,
+    databaseUrl: nonEmpty(env.DATABASE_URL),
+    kafkaBrokers: brokers === null ? null : parseBrokers(brokers),
+    topics: parseTopics(env.LEDGER_TOPICS ?? 'marketplace.events'),
+    embeddedPartitions: parseInteger('LEDGER_PARTITIONS', env.LEDGER_PARTITIONS ?? '6', 1, 1024),
+    httpPort: parseInteger('PORT', env.PORT ?? '8080', 0, 65535),
+    databaseRole: env.LEDGER_DB_ROLE ?? 'ledger_writer',
+    signingKeyPem: nonEmpty(env.LEDGER_SIGNING_KEY),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | null {
+  return value === undefined || value.trim() === '' ? null : value.trim();
+}
+
+function parseBrokers(value: string): string[] {
+  const brokers = value.split(',').map((b) => b.trim()).filter((b) => b !== '');
+  for (const broker of brokers) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(broker)) {
+      throw new UserError('bad_config', `KAFKA_BROKERS: ${JSON.stringify(broker)} is not host:port`);
+    }
+  }
+  return brokers;
+}
+
+function parseTopics(value: string): string[] {
+  const topics = value.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  if (topics.length === 0) throw new UserError('bad_config', 'LEDGER_TOPICS names no topic');
+  for (const topic of topics) {
+    if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) {
+      throw new UserError('bad_config', `LEDGER_TOPICS: ${JSON.stringify(topic)} is not a valid topic name`);
+    }
+  }
+  return topics;
+}
+
+function parseInteger(name: string, value: string, min: number, max: number): number {
+  const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+    throw new UserError('bad_config', `${name}=${JSON.stringify(value)} is not a whole number from ${min} to ${max}`);
+  }
+  return parsed;
+}

@@ -1,0 +1,116 @@
+// A journal entry as it is written and hashed. Everything in it is decided by the log
+// alone (and the periods closed when it was posted), so that a replay of the same log
+// gives the same entries, hash for hash. The time it was recorded is kept beside the
+// entry but outside the hash: it is an observation, not a decision.
+import { invariant } from '../errors.ts';
+import { limits } from '../limits.ts';
+import { canonicalJson, sha256, sha256Hex } from './canonical.ts';
+import { accountByCode, dimensionNames } from './chart.ts';
+import type { Line } from './rules.ts';
+import { toDecimalString, type CurrencyCode } from './money.ts';
+
+export type LogPosition = { readonly topic: string; readonly partition: number; readonly offset: number };
+
+export type JournalEntry = {
+  readonly entryId: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly position: LogPosition;
+  /** 1 for the first entry of the partition's chain. */
+  readonly chainSeq: number;
+  /** occurred_at, normalized (envelope.ts). */
+  readonly effectiveAt: string;
+  /** `YYYY-MM`: the effective month, or the first open one when that was closed (late). */
+  readonly bookedPeriod: string;
+  readonly late: boolean;
+  readonly rule: string;
+  readonly ruleVersion: number;
+  readonly payloadSha256: string;
+  readonly lines: readonly Line[];
+  readonly prevHash: string;
+  readonly hash: string;
+};
+
+export const genesisHash = '0'.repeat(64);
+export const entryHashVersion = 1;
+
+/**
+ * A stable id from the log position: the same message always becomes the same entry id,
+ * in any replay. Shaped as an RFC 9562 version-8 (custom) UUID.
+ */
+export function entryIdFor(position: LogPosition): string {
+  const digest = sha256(`entry:${position.topic}/${position.partition}/${position.offset}`);
+  digest[6] = ((digest[6] as number) & 0x0f) | 0x80;
+  digest[8] = ((digest[8] as number) & 0x3f) | 0x80;
+  const hex = digest.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The bytes an entry's hash covers, format version 1: a canonical JSON array, fields in
+ * this fixed order, amounts as decimal strings. The offline verifier rebuilds exactly
+ * these bytes; a golden vector in test/ledger/entry.unit.spec.ts pins them.
+ */
+export function entryHashInput(entry: Omit<JournalEntry, 'hash'>): string {
+  return canonicalJson([
+    entryHashVersion, entry.prevHash, entry.chainSeq, entry.entryId, entry.eventId, entry.eventType,
+    entry.position.topic, entry.position.partition, entry.position.offset, entry.effectiveAt,
+    entry.bookedPeriod, entry.late, entry.rule, entry.ruleVersion, entry.payloadSha256,
+    entry.lines.map((l) => [l.account, l.side, toDecimalString(l.amount), l.amount.currency, l.dims]),
+  ]);
+}
+
+export function entryHash(entry: Omit<JournalEntry, 'hash'>): string {
+  return sha256Hex(entryHashInput(entry));
+}
+
+export function sealEntry(entry: Omit<JournalEntry, 'hash'>): JournalEntry {
+  assertEntryValid(entry);
+  return { ...entry, hash: entryHash(entry) };
+}
+
+/** Our rules must only ever build balanced, well-formed entries: a failure here is our bug. */
+export function assertEntryValid(entry: Omit<JournalEntry, 'hash'>): void {
+  invariant(entry.lines.length <= limits.entryLinesMax, `entry ${entry.entryId} has too many lines`);
+  const net = new Map<CurrencyCode, bigint>();
+  for (const l of entry.lines) {
+    invariant(l.amount.minor > 0n, `entry ${entry.entryId}: line amounts are positive`);
+    const account = accountByCode(l.account);
+    invariant(account !== undefined, `entry ${entry.entryId}: account ${l.account} is in the chart`);
+    const present = dimensionNames.filter((d) => l.dims[d] !== undefined);
+    invariant(present.length === account.dimensions.length &&
+      account.dimensions.every((d) => typeof l.dims[d] === 'string' && l.dims[d] !== ''),
+    `entry ${entry.entryId}: account ${l.account} carries exactly its dimensions`);
+    const signed = l.side === 'debit' ? l.amount.minor : -l.amount.minor;
+    net.set(l.amount.currency, (net.get(l.amount.currency) ?? 0n) + signed);
+  }
+  for (const [currency, balance] of net) {
+    invariant(balance === 0n, `entry ${entry.entryId} balances in ${currency}`);
+  }
+}
+
+/** `YYYY-MM` of a normalized timestamp. */
+export function periodOf(effectiveAt: string): string {
+  return effectiveAt.slice(0, 7);
+}
+
+export function nextPeriod(period: string): string {
+  const year = Number(period.slice(0, 4));
+  const month = Number(period.slice(5, 7));
+  return month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, '0')}`;
+}
+
+/**
+ * ACCOUNTING.md, Periods: an entry whose effective period is closed is booked into the
+ * first open period after it, and marked late.
+ */
+export function bookingFor(effectiveAt: string, closedPeriods: ReadonlySet<string>) {
+  let booked = periodOf(effectiveAt);
+  let steps = 0;
+  while (closedPeriods.has(booked)) {
+    booked = nextPeriod(booked);
+    steps += 1;
+    invariant(steps <= closedPeriods.size, 'booking finds an open period');
+  }
+  return { bookedPeriod: booked, late: steps > 0 };
+}

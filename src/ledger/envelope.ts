@@ -1,0 +1,215 @@
+// Reading a message's bytes into an envelope, in the order EVENTS.md fixes: UTF-8, JSON,
+// envelope, schema_version, type. Pure: bytes in, envelope or rejection out.
+import { limits } from '../limits.ts';
+import { canonicalJson, sha256Hex } from './canonical.ts';
+import { reject, type Rejection } from './rejections.ts';
+
+export const eventTypes = [
+  'payment.captured',
+  'rental.completed',
+  'rental.cancelled',
+  'payment.refunded',
+  'deposit.released',
+  'deposit.applied',
+  'dispute.opened',
+  'dispute.won',
+  'payout.paid',
+  'payout.failed',
+  'processor.payout',
+  'tax.remitted',
+  'adjustment.posted',
+] as const;
+export type EventType = (typeof eventTypes)[number];
+
+export function isEventType(value: unknown): value is EventType {
+  return typeof value === 'string' && (eventTypes as readonly string[]).includes(value);
+}
+
+export type Envelope = {
+  /** Lower-cased: event ids compare case-insensitively. */
+  readonly eventId: string;
+  readonly type: EventType;
+  /** occurred_at in UTC, microsecond precision: `YYYY-MM-DDTHH:MM:SS.ffffffZ`. */
+  readonly occurredAt: string;
+  readonly producer: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  /** SHA-256 of canonical {type, data}: "the same event" compares this. */
+  readonly payloadSha256: string;
+};
+
+/** What could be read of a rejected message, for the quarantine record. */
+export type EnvelopeRejection = Rejection & {
+  readonly eventId: string | null;
+  readonly type: string | null;
+};
+
+export type EnvelopeResult = { readonly ok: true; readonly envelope: Envelope } | {
+  readonly ok: false;
+  readonly rejection: EnvelopeRejection;
+};
+
+const uuidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const rfc3339Pattern =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export function readEnvelope(value: Buffer | null): EnvelopeResult {
+  const text = decodeText(value);
+  if (typeof text !== 'string') return failed(text, null, null);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return failed(reject('malformed_json', `not JSON: ${(error as Error).message}`), null, null);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return failed(reject('invalid_envelope', 'the message is not a JSON object'), null, null);
+  }
+  const record = parsed as Record<string, unknown>;
+  const eventIdSeen = typeof record.event_id === 'string' ? record.event_id : null;
+  const typeSeen = typeof record.type === 'string' ? record.type : null;
+  const envelopeProblem = checkEnvelopeFields(record);
+  if (envelopeProblem !== null) return failed(envelopeProblem, eventIdSeen, typeSeen);
+  const versionProblem = checkSchemaVersion(text, record.schema_version);
+  if (versionProblem !== null) return failed(versionProblem, eventIdSeen, typeSeen);
+  if (!isEventType(record.type)) {
+    const problem = reject('unknown_type', `type ${JSON.stringify(record.type)} is not in EVENTS.md`);
+    return failed(problem, eventIdSeen, typeSeen);
+  }
+  const data = record.data as Record<string, unknown>;
+  return {
+    ok: true,
+    envelope: {
+      eventId: (record.event_id as string).toLowerCase(),
+      type: record.type,
+      occurredAt: normalizeTimestamp(record.occurred_at as string) as string,
+      producer: record.producer as string,
+      data,
+      payloadSha256: sha256Hex(canonicalJson({ type: record.type, data })),
+    },
+  };
+}
+
+function failed(rejection: Rejection, eventId: string | null, type: string | null): EnvelopeResult {
+  return { ok: false, rejection: { ...rejection, eventId, type } };
+}
+
+function decodeText(value: Buffer | null): string | Rejection {
+  if (value === null) return reject('malformed_json', 'the message has no value (a tombstone)');
+  if (value.length > limits.messageBytesMax) {
+    return reject('malformed_json', `the message is ${value.length} bytes; at most ` +
+      `${limits.messageBytesMax} are read`);
+  }
+  try {
+    return utf8Decoder.decode(value);
+  } catch {
+    return reject('malformed_json', 'the message is not valid UTF-8');
+  }
+}
+
+function checkEnvelopeFields(record: Record<string, unknown>): Rejection | null {
+  for (const field of ['event_id', 'schema_version', 'type', 'occurred_at', 'producer', 'data']) {
+    if (!(field in record)) return reject('invalid_envelope', `envelope field ${field} is missing`);
+  }
+  if (typeof record.event_id !== 'string' || !uuidPattern.test(record.event_id)) {
+    return reject('invalid_envelope', `event_id ${JSON.stringify(record.event_id)} is not a UUID`);
+  }
+  if (typeof record.type !== 'string') {
+    return reject('invalid_envelope', `type ${JSON.stringify(record.type)} is not a string`);
+  }
+  if (typeof record.occurred_at !== 'string' || normalizeTimestamp(record.occurred_at) === null) {
+    return reject('invalid_envelope',
+      `occurred_at ${JSON.stringify(record.occurred_at)} is not an RFC 3339 timestamp with a zone`);
+  }
+  if (typeof record.producer !== 'string' || record.producer.length === 0) {
+    return reject('invalid_envelope', `producer ${JSON.stringify(record.producer)} is not a ` +
+      'non-empty string');
+  }
+  const data = record.data;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    return reject('invalid_envelope', 'data is not a JSON object');
+  }
+  return null;
+}
+
+/**
+ * schema_version must be a JSON integer token: JSON.parse cannot tell `1.0` from `1`, so
+ * the token is read from the text itself.
+ */
+function checkSchemaVersion(text: string, parsed: unknown): Rejection | null {
+  const token = topLevelValueToken(text, 'schema_version');
+  if (typeof parsed !== 'number' || token === null || !/^-?(0|[1-9][0-9]*)$/.test(token)) {
+    return reject('invalid_envelope',
+      `schema_version ${token ?? JSON.stringify(parsed)} is not a JSON integer`);
+  }
+  if (parsed !== 1) {
+    return reject('unsupported_version', `schema_version ${token} is not supported (only 1)`);
+  }
+  return null;
+}
+
+/**
+ * The raw text of a top-level member's value, for a scalar value; null when absent or
+ * not scalar. The text is known to be valid JSON, so a small scanner suffices. Because
+ * JSON.parse keeps the last of repeated keys, so does this.
+ */
+export function topLevelValueToken(text: string, key: string): string | null {
+  let depth = 0;
+  let found: string | null = null;
+  let index = 0;
+  while (index < text.length) {
+    const char = text[index];
+    if (char === '"') {
+      const end = stringEnd(text, index);
+      const after = skipWhitespace(text, end);
+      // At depth 1 a string followed by a colon is a member name; values never are.
+      if (depth === 1 && text[after] === ':') {
+        const name = JSON.parse(text.slice(index, end)) as string;
+        const valueStart = skipWhitespace(text, after + 1);
+        if (name === key) found = scalarToken(text, valueStart);
+        index = valueStart;
+      } else {
+        index = end;
+      }
+      continue;
+    }
+    if (char === '{' || char === '[') depth += 1;
+    else if (char === '}' || char === ']') depth -= 1;
+    index += 1;
+  }
+  return found;
+}
+
+function stringEnd(text: string, start: number): number {
+  let index = start + 1;
+  while (index < text.length && text[index] !== '"') index += text[index] === '\\' ? 2 : 1;
+  return index + 1;
+}
+
+function skipWhitespace(text: string, start: number): number {
+  let index = start;
+  while (index < text.length && ' \t\r\n'.includes(text[index] as string)) index += 1;
+  return index;
+}
+
+function scalarToken(text: string, start: number): string | null {
+  const first = text[start];
+  if (first === '{' || first === '[' || first === '"') return null;
+  let end = start;
+  while (end < text.length && !',}] \t\r\n'.includes(text[end] as string)) end += 1;
+  return text.slice(start, end);
+}
+
+/** RFC 3339 with a zone → `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC (truncated to µs); else null. */
+export function normalizeTimestamp(value: string): string | null {
+  const match = rfc3339Pattern.exec(value);
+  if (match === null) return null;
+  const [, year, month, day, hour, minute, second, fraction = '', zone = 'Z'] = match;
+  const zoneText = zone.toUpperCase() === 'Z' ? 'Z' : zone;
+  const baseMs = Date.parse(`${year}-${month}-${day}T${hour}:${minute}:${second}${zoneText}`);
+  if (Number.isNaN(baseMs)) return null;
+  const check = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  if (check.getUTCDate() !== Number(day) || Number(hour) > 23 || Number(second) > 59) return null;
+  const micros = (fraction.slice(1) + '000000').slice(0, 6);
+  return `${new Date(baseMs).toISOString().slice(0, 19)}.${micros}Z`;
+}

@@ -1,0 +1,98 @@
+// The projection state the posting rules read: what each rental, payment, dispute and
+// payout has done so far. It lives in PostgreSQL (ledger.projection_state) and changes in
+// the same transaction as the entry; here it is plain data, keyed `kind:id`.
+import { fromMinor, isCurrencyCode, type CurrencyCode, type Money } from './money.ts';
+
+/** The parts of a payment that refunds give back, component by component. */
+export type RefundableParts = {
+  rental_amount: Money; commission: Money; protection_fee: Money; service_fee: Money; tax: Money;
+};
+
+/** What is still deferred or pending for a rental, in one currency (ACCOUNTING.md dc, ds, dp, op). */
+export type OpenAmounts = {
+  commission: Money; service_fee: Money; protection_fee: Money; owner_pending: Money;
+};
+
+export type DepositAmounts = { captured: Money; used: Money };
+
+export type RentalState = {
+  kind: 'rental';
+  status: 'open' | 'closed';
+  owner_id: string;
+  driver_id: string;
+  market: string;
+  /** The processor of the rental's first capture: a deposit release goes back through it. */
+  processor: string;
+  open: Partial<Record<CurrencyCode, OpenAmounts>>;
+  deposits: Partial<Record<CurrencyCode, DepositAmounts>>;
+};
+
+export type PaymentState = {
+  kind: 'payment';
+  rental_id: string;
+  currency: CurrencyCode;
+  owner_id: string;
+  driver_id: string;
+  market: string;
+  processor: string;
+  total: Money;
+  captured: RefundableParts;
+  refunded: RefundableParts;
+};
+
+export type DisputeState = {
+  kind: 'dispute';
+  payment_id: string;
+  rental_id: string;
+  currency: CurrencyCode;
+  amount: Money;
+  market: string;
+  processor: string;
+  decided: boolean;
+};
+
+export type PayoutState = {
+  kind: 'payout';
+  owner_id: string;
+  currency: CurrencyCode;
+  amount: Money;
+  processor: string;
+  failed: boolean;
+};
+
+/** An id that has been used; the rules only need to know it exists. */
+export type UsedIdState = {
+  kind: 'refund' | 'processor_payout' | 'remittance' | 'adjustment';
+};
+
+export type RefState = RentalState | PaymentState | DisputeState | PayoutState | UsedIdState;
+export type RefKind = RefState['kind'];
+
+export function refKey(kind: RefKind, id: string): string {
+  return `${kind}:${id}`;
+}
+
+/** Read access to the state as of just before the event being decided. */
+export type StateView = (key: string) => RefState | undefined;
+
+/**
+ * JSON for the database. Money becomes {currency, minor} with minor as a decimal string,
+ * since JSON has no integers beyond 2^53 and JSON.stringify refuses bigint.
+ */
+export function encodeState(state: RefState): string {
+  return JSON.stringify(state, (_key, value: unknown) =>
+    typeof value === 'bigint' ? value.toString() : value);
+}
+
+export function decodeState(json: string): RefState {
+  return JSON.parse(json, (_key, value: unknown) => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record);
+      if (keys.length === 2 && isCurrencyCode(record.currency) && typeof record.minor === 'string') {
+        return fromMinor(record.currency, BigInt(record.minor));
+      }
+    }
+    return value;
+  }) as RefState;
+}

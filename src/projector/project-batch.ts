@@ -1,0 +1,265 @@
+// One batch of one partition in one PostgreSQL transaction: archive every raw message,
+// decide each (post, duplicate, quarantine), write entries and lines with their hash
+// chain, update the projection state, and advance the partition's stored offset. All or
+// nothing: a crash anywhere leaves the stored offset where it was, so the batch is simply
+// read again. The pure decisions come from src/ledger; this file only gathers and writes.
+import { invariant } from '../errors.ts';
+import { sha256 } from '../ledger/canonical.ts';
+import {
+  bookingFor, entryIdFor, sealEntry, type JournalEntry, type LogPosition,
+} from '../ledger/entry.ts';
+import {
+  decideMessage, prepareMessage, refsOfPrepared, type MessageOutcome, type PostedEvent,
+  type Prepared,
+} from '../ledger/project.ts';
+import { decodeState, encodeState, type RefState } from '../ledger/state.ts';
+import type { LogMessage, PartitionBatch } from '../log/types.ts';
+import { copyRows, type CopyValue } from '../db/copy.ts';
+import type { Client } from '../db/database.ts';
+
+export type BatchCounts = { posted: number; duplicates: number; quarantined: number };
+
+export type BatchResult = BatchCounts & {
+  /** The partition's stored offset after the batch: the next message to read. */
+  nextOffset: number;
+  /** Periods (YYYY-MM) the batch booked lines into that had no partition yet. */
+  missingPeriods: string[];
+};
+
+/** A state as loaded (existed) and whether this batch changed it (dirty). */
+type StateSlot = { state: RefState; existed: boolean; dirty: boolean };
+
+type PartitionHead = { nextOffset: number; chainSeq: number; chainHead: string };
+
+/** The outcome of each message plus the rows it becomes, built in memory first. */
+type BatchWrites = {
+  counts: BatchCounts;
+  raw: CopyValue[][];
+  entries: JournalEntry[];
+  quarantine: CopyValue[][];
+  duplicates: CopyValue[][];
+  states: Map<string, StateSlot>;
+  head: PartitionHead;
+};
+
+export class OffsetGapError extends Error {
+  constructor(position: LogPosition, expected: number) {
+    super(`log gap on ${position.topic}/${position.partition}: the stored offset is ${expected} ` +
+      `but the first message received is at ${position.offset}; refusing to skip messages`);
+    this.name = 'OffsetGapError';
+  }
+}
+
+/**
+ * Projects the batch. `ensuredPeriods` are the months known to have a line partition;
+ * when a batch needs another, nothing is written and `missingPeriods` says which, so the
+ * caller can create them outside the transaction and call again.
+ */
+export async function projectBatch(
+  client: Client,
+  batch: PartitionBatch,
+  ensuredPeriods: ReadonlySet<string>,
+): Promise<BatchResult> {
+  const prepared = batch.messages.map((m) => prepareMessage(m.value));
+  const head = await lockPartition(client, batch.topic, batch.partition);
+  const firstNew = batch.messages.findIndex((m) => m.offset >= head.nextOffset);
+  const empty = { posted: 0, duplicates: 0, quarantined: 0, nextOffset: head.nextOffset, missingPeriods: [] };
+  if (firstNew === -1) return empty; // all seen already (a redelivery after a restart)
+  const messages = batch.messages.slice(firstNew);
+  const fresh = prepared.slice(firstNew);
+  const first = messages[0] as LogMessage;
+  if (first.offset !== head.nextOffset) throw new OffsetGapError(first, head.nextOffset);
+  const writes = await decideBatch(client, messages, fresh, head);
+  const missingPeriods = [...new Set(writes.entries.map((e) => e.bookedPeriod))]
+    .filter((p) => !ensuredPeriods.has(p));
+  if (missingPeriods.length > 0) return { ...empty, missingPeriods };
+  await writeBatch(client, batch, writes);
+  return { ...writes.counts, nextOffset: writes.head.nextOffset, missingPeriods: [] };
+}
+
+async function lockPartition(client: Client, topic: string, partition: number): Promise<PartitionHead> {
+  await client.query(`INSERT INTO ledger.log_partitions (topic, partition) VALUES ($1, $2)
+    ON CONFLICT DO NOTHING`, [topic, partition]);
+  // The row lock fences the partition: a second projector (a member that lost the
+  // partition in a rebalance) waits here, then finds the offset moved and skips.
+  const result = await client.query<{ next_offset: string; chain_seq: string; chain_head: Buffer }>(
+    `SELECT next_offset, chain_seq, chain_head FROM ledger.log_partitions
+      WHERE topic = $1 AND partition = $2 FOR UPDATE`, [topic, partition]);
+  const row = result.rows[0];
+  invariant(row !== undefined, 'the partition row exists');
+  return {
+    nextOffset: Number(row.next_offset),
+    chainSeq: Number(row.chain_seq),
+    chainHead: row.chain_head.toString('hex'),
+  };
+}
+
+async function decideBatch(
+  client: Client,
+  messages: readonly LogMessage[],
+  prepared: readonly Prepared[],
+  headBefore: PartitionHead,
+): Promise<BatchWrites> {
+  const eventIds = [...new Set(prepared.flatMap((p) => (p.kind === 'envelope' ? [p.envelope.eventId] : [])))];
+  const posted = await loadPostedEvents(client, eventIds);
+  const states = await loadStates(client, [...new Set(prepared.flatMap(refsOfPrepared))]);
+  const closedPeriods = await loadClosedPeriods(client);
+  const writes: BatchWrites = {
+    counts: { posted: 0, duplicates: 0, quarantined: 0 },
+    raw: [], entries: [], quarantine: [], duplicates: [], states, head: { ...headBefore },
+  };
+  const view = (key: string) => states.get(key)?.state;
+  for (const [index, message] of messages.entries()) {
+    invariant(message.offset === headBefore.nextOffset + index, 'a batch holds consecutive offsets');
+    const outcome = decideMessage(prepared[index] as Prepared, (id) => posted.get(id), view);
+    applyOutcome(writes, message, outcome, posted, closedPeriods);
+  }
+  writes.head.nextOffset = headBefore.nextOffset + messages.length;
+  return writes;
+}
+
+function applyOutcome(
+  writes: BatchWrites,
+  message: LogMessage,
+  outcome: MessageOutcome,
+  posted: Map<string, PostedEvent>,
+  closedPeriods: ReadonlySet<string>,
+): void {
+  const position = { topic: message.topic, partition: message.partition, offset: message.offset };
+  const kind = outcome.kind;
+  writes.raw.push(rawRow(message, kind));
+  if (kind === 'quarantined') {
+    writes.counts.quarantined += 1;
+    writes.quarantine.push([message.topic, message.partition, message.offset,
+      outcome.eventId, outcome.type, outcome.reason, outcome.message]);
+    return;
+  }
+  if (kind === 'duplicate') {
+    writes.counts.duplicates += 1;
+    writes.duplicates.push([message.topic, message.partition, message.offset,
+      outcome.envelope.eventId, outcome.original.entryId]);
+    return;
+  }
+  const booking = bookingFor(outcome.envelope.occurredAt, closedPeriods);
+  const entry = sealEntry({
+    entryId: entryIdFor(position),
+    eventId: outcome.envelope.eventId,
+    eventType: outcome.envelope.type,
+    position,
+    chainSeq: writes.head.chainSeq + 1,
+    effectiveAt: outcome.envelope.occurredAt,
+    bookedPeriod: booking.bookedPeriod,
+    late: booking.late,
+    rule: outcome.posting.rule,
+    ruleVersion: outcome.posting.ruleVersion,
+    payloadSha256: outcome.envelope.payloadSha256,
+    lines: outcome.posting.lines,
+    prevHash: writes.head.chainHead,
+  });
+  writes.entries.push(entry);
+  writes.head.chainSeq = entry.chainSeq;
+  writes.head.chainHead = entry.hash;
+  writes.counts.posted += 1;
+  posted.set(entry.eventId, { payloadSha256: entry.payloadSha256, entryId: entry.entryId, position });
+  for (const [key, state] of outcome.posting.changes) {
+    writes.states.set(key, { state, existed: writes.states.get(key)?.existed ?? false, dirty: true });
+  }
+}
+
+function rawRow(message: LogMessage, outcome: MessageOutcome['kind']): CopyValue[] {
+  const headers = message.headers.map((h) => ({ key: h.key, value: h.value?.toString('base64') ?? null }));
+  return [
+    message.topic, message.partition, message.offset, message.key, message.value,
+    JSON.stringify(headers), new Date(message.timestampMs).toISOString(),
+    sha256(message.value ?? Buffer.alloc(0)), outcome,
+  ];
+}
+
+async function loadPostedEvents(client: Client, eventIds: string[]): Promise<Map<string, PostedEvent>> {
+  const posted = new Map<string, PostedEvent>();
+  if (eventIds.length === 0) return posted;
+  const result = await client.query<{
+    event_id: string; payload_sha256: Buffer; entry_id: string; topic: string; partition: number; offset: string;
+  }>(`SELECT event_id, payload_sha256, entry_id, topic, partition, "offset"
+        FROM ledger.journal_entries WHERE event_id = ANY($1::uuid[])`, [eventIds]);
+  for (const row of result.rows) {
+    posted.set(row.event_id, {
+      payloadSha256: row.payload_sha256.toString('hex'),
+      entryId: row.entry_id,
+      position: { topic: row.topic, partition: row.partition, offset: Number(row.offset) },
+    });
+  }
+  return posted;
+}
+
+async function loadStates(client: Client, keys: string[]) {
+  const states = new Map<string, StateSlot>();
+  if (keys.length === 0) return states;
+  const result = await client.query<{ ref_key: string; state: string }>(
+    'SELECT ref_key, state::text AS state FROM ledger.projection_state WHERE ref_key = ANY($1::text[])', [keys]);
+  for (const row of result.rows) states.set(row.ref_key, { state: decodeState(row.state), existed: true, dirty: false });
+  return states;
+}
+
+async function loadClosedPeriods(client: Client): Promise<Set<string>> {
+  const result = await client.query<{ period: string }>(
+    `SELECT to_char(period, 'YYYY-MM') AS period FROM ledger.closed_periods`);
+  return new Set(result.rows.map((r) => r.period));
+}
+
+async function writeBatch(client: Client, batch: PartitionBatch, writes: BatchWrites): Promise<void> {
+  await copyRows(client, 'ledger.raw_messages', ['topic', 'partition', 'offset', 'key', 'value', 'headers',
+    'log_timestamp', 'value_sha256', 'outcome'], writes.raw);
+  await copyRows(client, 'ledger.journal_entries', ['entry_id', 'event_id', 'event_type', 'topic',
+    'partition', 'offset', 'chain_seq', 'effective_at', 'booked_period', 'late', 'rule', 'rule_version',
+    'payload_sha256', 'prev_hash', 'entry_hash', 'line_count'], writes.entries.map(entryRow));
+  await copyRows(client, 'ledger.journal_lines', ['entry_id', 'line_no', 'booked_period', 'effective_at',
+    'account', 'side', 'amount_minor', 'currency', 'owner_id', 'rental_id', 'driver_id', 'market',
+    'processor'], writes.entries.flatMap(lineRows));
+  await copyRows(client, 'ledger.quarantine', ['topic', 'partition', 'offset', 'event_id', 'event_type',
+    'reason', 'message'], writes.quarantine);
+  await copyRows(client, 'ledger.duplicate_deliveries', ['topic', 'partition', 'offset', 'event_id',
+    'original_entry_id'], writes.duplicates);
+  await writeStates(client, writes.states);
+  await client.query(`UPDATE ledger.log_partitions SET next_offset = $3, chain_seq = $4, chain_head = $5
+    WHERE topic = $1 AND partition = $2`, [batch.topic, batch.partition, writes.head.nextOffset,
+    writes.head.chainSeq, Buffer.from(writes.head.chainHead, 'hex')]);
+}
+
+function entryRow(e: JournalEntry): CopyValue[] {
+  return [e.entryId, e.eventId, e.eventType, e.position.topic, e.position.partition, e.position.offset,
+    e.chainSeq, e.effectiveAt, `${e.bookedPeriod}-01`, e.late, e.rule, e.ruleVersion,
+    Buffer.from(e.payloadSha256, 'hex'), Buffer.from(e.prevHash, 'hex'), Buffer.from(e.hash, 'hex'),
+    e.lines.length];
+}
+
+function lineRows(e: JournalEntry): CopyValue[][] {
+  return e.lines.map((l, index) => [e.entryId, index + 1, `${e.bookedPeriod}-01`, e.effectiveAt,
+    l.account, l.side, l.amount.minor, l.amount.currency, l.dims.owner_id ?? null,
+    l.dims.rental_id ?? null, l.dims.driver_id ?? null, l.dims.market ?? null, l.dims.processor ?? null]);
+}
+
+/**
+ * New keys are INSERTed without ON CONFLICT: if another partition's transaction created the
+ * same key meanwhile (a producer reusing an id across keys), the unique violation aborts
+ * this batch, and its retry sees the key and rejects the event as a duplicate reference.
+ */
+async function writeStates(client: Client, states: Map<string, StateSlot>) {
+  const inserted: [string[], string[]] = [[], []];
+  const updated: [string[], string[]] = [[], []];
+  for (const [key, { state, existed, dirty }] of states) {
+    if (!dirty) continue;
+    const target = existed ? updated : inserted;
+    target[0].push(key);
+    target[1].push(encodeState(state));
+  }
+  if (inserted[0].length > 0) {
+    await client.query(`INSERT INTO ledger.projection_state (ref_key, state)
+      SELECT * FROM unnest($1::text[], $2::jsonb[])`, inserted);
+  }
+  if (updated[0].length > 0) {
+    await client.query(`UPDATE ledger.projection_state s SET state = u.state
+      FROM unnest($1::text[], $2::jsonb[]) AS u(ref_key, state) WHERE s.ref_key = u.ref_key`, updated);
+  }
+}
+

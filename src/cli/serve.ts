@@ -3,7 +3,7 @@
 // join here as their issues land.
 import type { Config } from '../config.ts';
 import { redactUrl } from '../db/database.ts';
-import { generateEventStream } from '../generator/stream.ts';
+import { generateEventStream } from '../generator/index.ts';
 import { checkpointsDir } from '../integrity/checkpoints.ts';
 import { openLog } from '../log/open.ts';
 import { publishLines } from '../log/publish.ts';

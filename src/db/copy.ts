@@ -20,16 +20,21 @@ export async function copyRows(
     stream.on('finish', resolve);
     stream.on('error', reject);
   });
-  let chunk = '';
+  let parts: string[] = [];
+  let partsLength = 0;
   for (const row of rows) {
     if (row.length !== columns.length) throw new Error(`copyRows ${table}: row has ${row.length} values`);
-    chunk += row.map(encodeValue).join('\t') + '\n';
-    if (chunk.length >= chunkBytesMax) {
-      if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve));
-      chunk = '';
+    let text = encodeValue(row[0] as CopyValue);
+    for (let index = 1; index < row.length; index += 1) text += `\t${encodeValue(row[index] as CopyValue)}`;
+    parts.push(text);
+    partsLength += text.length + 1;
+    if (partsLength >= chunkBytesMax) {
+      if (!stream.write(`${parts.join('\n')}\n`)) await new Promise((resolve) => stream.once('drain', resolve));
+      parts = [];
+      partsLength = 0;
     }
   }
-  stream.end(chunk);
+  stream.end(parts.length === 0 ? '' : `${parts.join('\n')}\n`);
   await done;
 }
 

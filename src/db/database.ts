@@ -36,14 +36,19 @@ export async function openDatabase(config: Config, options: OpenOptions = {}): P
     });
     url = embedded.url;
   }
-  const pool = createPool(url, config.databaseRole, options.poolSize ?? 4);
+  // Reachability is checked as the connecting user: the service role may not exist
+  // before the first migration.
+  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 30_000 });
   try {
-    await pool.query('SELECT 1');
+    await probe.connect();
+    await probe.query('SELECT 1');
   } catch (error) {
-    await pool.end();
     await embedded?.stop();
     throw describeConnectionError(error, url);
+  } finally {
+    await probe.end().catch(() => undefined);
   }
+  const pool = createPool(url, config.databaseRole, options.poolSize ?? 4);
   return {
     pool,
     url,

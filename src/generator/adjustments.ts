@@ -6,7 +6,14 @@
 import { invariant } from '../errors.ts';
 import { add, fromMinor, type Money } from '../ledger/money.ts';
 import type { Market, Owner } from './catalog.ts';
-import { clearing, payable, taxEffect, type Effect, type EventDraft, type JsonObject } from './drafts.ts';
+import {
+  clearing,
+  payable,
+  taxEffect,
+  type Effect,
+  type EventDraft,
+  type JsonObject,
+} from './drafts.ts';
 import type { Rng } from './prng.ts';
 import type { StageContext } from './records.ts';
 import { dayMs } from './time.ts';
@@ -19,7 +26,11 @@ type AdjustmentLine = {
   /** Undefined for accounts without dimensions: written as `{}` or left out. */
   readonly dims: { readonly [name: string]: string } | undefined;
 };
-type AdjustmentPlan = { readonly reason: string; readonly lines: AdjustmentLine[]; readonly effects: Effect[] };
+type AdjustmentPlan = {
+  readonly reason: string;
+  readonly lines: AdjustmentLine[];
+  readonly effects: Effect[];
+};
 type Template = (rng: Rng, owner: Owner) => AdjustmentPlan;
 
 function amountBetween(rng: Rng, market: Market, minMinor: bigint, maxMinor: bigint): Money {
@@ -48,7 +59,10 @@ const templates: readonly Template[] = [
     const amount = amountBetween(rng, owner.market, 2_000n, 15_000n);
     return {
       reason: 'Goodwill credit to host after a platform outage',
-      lines: [line('5900', 'debit', amount), line('2010', 'credit', amount, { owner_id: owner.ownerId })],
+      lines: [
+        line('5900', 'debit', amount),
+        line('2010', 'credit', amount, { owner_id: owner.ownerId }),
+      ],
       effects: [payable(owner.ownerId, amount)],
     };
   },
@@ -56,7 +70,10 @@ const templates: readonly Template[] = [
     const amount = amountBetween(rng, owner.market, 1n, 300n);
     return {
       reason: `Under-collected rental tax in ${owner.market.code} absorbed by the platform`,
-      lines: [line('5900', 'debit', amount), line('2200', 'credit', amount, { market: owner.market.code })],
+      lines: [
+        line('5900', 'debit', amount),
+        line('2200', 'credit', amount, { market: owner.market.code }),
+      ],
       effects: [taxEffect(owner.market.code, amount)],
     };
   },
@@ -75,7 +92,12 @@ const templates: readonly Template[] = [
   },
 ];
 
-function line(account: string, side: Side, amount: Money, dims?: { [name: string]: string }): AdjustmentLine {
+function line(
+  account: string,
+  side: Side,
+  amount: Money,
+  dims?: { [name: string]: string },
+): AdjustmentLine {
   return { account, side, amount, dims };
 }
 
@@ -83,7 +105,11 @@ const requesters = ['ops.maria.lopez', 'ops.kenji.sato', 'fin.aisha.bello'];
 const approvers = ['fin.controller.dana', 'fin.lead.olu'];
 
 /** A handful per month: at least one of each template, a few more for a big month. */
-export function appendAdjustments(context: StageContext, owners: readonly Owner[], rentals: number): EventDraft[] {
+export function appendAdjustments(
+  context: StageContext,
+  owners: readonly Owner[],
+  rentals: number,
+): EventDraft[] {
   const { rng, month } = context;
   invariant(owners.length > 0, 'adjustments pick an owner');
   const count = Math.max(templates.length, Math.floor(rentals / 1_500));
@@ -101,11 +127,16 @@ export function appendAdjustments(context: StageContext, owners: readonly Owner[
       currency: plan.lines[0]?.amount.currency ?? null,
       lines: plan.lines.map((entry) => lineData(context, entry)),
     };
-    adjustments.push(context.log.append({
-      type: 'adjustment.posted', producer: 'backoffice',
-      occurredAtMs: month.startMs + 3 * dayMs + rng.below(windowMs - 3 * dayMs),
-      key: adjustmentId, data, effects: plan.effects,
-    }));
+    adjustments.push(
+      context.log.append({
+        type: 'adjustment.posted',
+        producer: 'backoffice',
+        occurredAtMs: month.startMs + 3 * dayMs + rng.below(windowMs - 3 * dayMs),
+        key: adjustmentId,
+        data,
+        effects: plan.effects,
+      }),
+    );
   }
   return adjustments;
 }

@@ -6,7 +6,11 @@ import { freshCapture, type BadKit, type BadMessage, type RejectionReason } from
 import type { JsonObject, JsonValue } from './drafts.ts';
 import { timestampText } from './time.ts';
 
-function raw(reason: RejectionReason, detail: string, line: (occurredAtMs: number) => string): BadMessage {
+function raw(
+  reason: RejectionReason,
+  detail: string,
+  line: (occurredAtMs: number) => string,
+): BadMessage {
   return { reason, detail, after: undefined, line };
 }
 
@@ -61,13 +65,22 @@ export function malformedJson(kit: BadKit): BadMessage[] {
   return [
     raw('malformed_json', 'truncated JSON: {"event_id": ', () => '{"event_id": '),
     editedText(kit, 'malformed_json', 'NaN as the deposit value', (text) =>
-      text.replace(/"deposit":"[^"]*"/, '"deposit":NaN')),
+      text.replace(/"deposit":"[^"]*"/, '"deposit":NaN'),
+    ),
     editedText(kit, 'malformed_json', 'Infinity as the tax value', (text) =>
-      text.replace(/"tax":"[^"]*"/, '"tax":Infinity')),
-    editedText(kit, 'malformed_json', 'trailing comma before the closing brace', (text) =>
-      `${text.slice(0, -1)},}`),
-    raw('malformed_json', 'an HTML error page instead of JSON', () =>
-      '<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>'),
+      text.replace(/"tax":"[^"]*"/, '"tax":Infinity'),
+    ),
+    editedText(
+      kit,
+      'malformed_json',
+      'trailing comma before the closing brace',
+      (text) => `${text.slice(0, -1)},}`,
+    ),
+    raw(
+      'malformed_json',
+      'an HTML error page instead of JSON',
+      () => '<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>',
+    ),
   ];
 }
 
@@ -79,13 +92,24 @@ export function invalidEnvelopes(kit: BadKit): BadMessage[] {
     bentEnvelope(kit, 'invalid_envelope', 'producer empty', 'producer', ''),
     bentEnvelope(kit, 'invalid_envelope', 'schema_version "1" (a string)', 'schema_version', '1'),
     editedText(kit, 'invalid_envelope', 'schema_version 1.0 (not an integer literal)', (text) =>
-      text.replace('"schema_version":1,', '"schema_version":1.0,')),
+      text.replace('"schema_version":1,', '"schema_version":1.0,'),
+    ),
     bentEnvelope(kit, 'invalid_envelope', 'event_id not a UUID', 'event_id', 'evt_20261003_000123'),
     bentEnvelope(kit, 'invalid_envelope', 'event_id missing', 'event_id', undefined),
-    bentEnvelope(kit, 'invalid_envelope', 'occurred_at without a zone', 'occurred_at',
-      '2026-10-03T14:22:05.123'),
-    bentEnvelope(kit, 'invalid_envelope', 'data a string, not an object', 'data',
-      'payment_id=pay_1&total=12.00'),
+    bentEnvelope(
+      kit,
+      'invalid_envelope',
+      'occurred_at without a zone',
+      'occurred_at',
+      '2026-10-03T14:22:05.123',
+    ),
+    bentEnvelope(
+      kit,
+      'invalid_envelope',
+      'data a string, not an object',
+      'data',
+      'payment_id=pay_1&total=12.00',
+    ),
   ];
 }
 

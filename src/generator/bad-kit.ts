@@ -61,16 +61,47 @@ export function envelopeMessage(
   // Drawn now, not when the line is written, so the draw order does not depend on placement.
   const eventId = parts.eventId ?? kit.rng.uuid();
   return {
-    reason, detail, after,
-    line: (occurredAtMs) => JSON.stringify({
-      event_id: eventId,
-      type: parts.type,
-      schema_version: 1,
-      occurred_at: timestampText(occurredAtMs),
-      producer: parts.producer,
-      data: parts.data,
-    }),
+    reason,
+    detail,
+    after,
+    line: (occurredAtMs) =>
+      JSON.stringify({
+        event_id: eventId,
+        type: parts.type,
+        schema_version: 1,
+        occurred_at: timestampText(occurredAtMs),
+        producer: parts.producer,
+        data: parts.data,
+      }),
   };
+}
+
+const producers: Record<EventType, Producer> = {
+  'payment.captured': 'payments',
+  'payment.refunded': 'payments',
+  'deposit.released': 'payments',
+  'deposit.applied': 'payments',
+  'dispute.opened': 'payments',
+  'dispute.won': 'payments',
+  'rental.completed': 'rentals',
+  'rental.cancelled': 'rentals',
+  'payout.paid': 'payouts',
+  'payout.failed': 'payouts',
+  'processor.payout': 'treasury',
+  'tax.remitted': 'tax',
+  'adjustment.posted': 'backoffice',
+};
+
+/** A well-formed envelope of a known type, from the producer that sends that type. */
+export function dataMessage(
+  kit: BadKit,
+  reason: RejectionReason,
+  detail: string,
+  after: EventDraft | undefined,
+  type: EventType,
+  data: JsonObject,
+): BadMessage {
+  return envelopeMessage(kit, reason, detail, after, { type, producer: producers[type], data });
 }
 
 /** A good event's data again under a fresh event_id (and its own type unless told). */
@@ -83,7 +114,9 @@ export function copyOf(
   type: EventType = original.type,
 ): BadMessage {
   return envelopeMessage(kit, reason, detail, original, {
-    type, producer: original.producer, data: { ...original.data, ...changes },
+    type,
+    producer: original.producer,
+    data: { ...original.data, ...changes },
   });
 }
 
@@ -102,7 +135,9 @@ export function freshCapture(kit: BadKit): { data: JsonObject; charge: CaptureCo
   const market = model.market;
   const rental = fromMinor(market.currency, kit.rng.minorBetween(5_000n, 40_000n));
   const charge = priceCharge(
-    market, rental, { commission: model.owner.commissionRate, protection: '0.15', service: true },
+    market,
+    rental,
+    { commission: model.owner.commissionRate, protection: '0.15', service: true },
     fromMinor(market.currency, 25_000n),
   );
   const data: JsonObject = {
@@ -127,12 +162,15 @@ export function freshCapture(kit: BadKit): { data: JsonObject; charge: CaptureCo
 }
 
 /** Payments whose owner's part (R − C) keeps at least a cent after all their refunds. */
-export function paymentsWithOwnerPartLeft(kit: BadKit): Array<{ rental: RentalRecord; payment: PaymentRecord }> {
+export function paymentsWithOwnerPartLeft(
+  kit: BadKit,
+): Array<{ rental: RentalRecord; payment: PaymentRecord }> {
   const found: Array<{ rental: RentalRecord; payment: PaymentRecord }> = [];
   for (const rental of kit.world.rentals) {
     for (const payment of rental.payments) {
       const remaining = refundable(payment.captured, payment.refunded);
-      if (remaining.rental.minor - remaining.commission.minor >= 1n) found.push({ rental, payment });
+      if (remaining.rental.minor - remaining.commission.minor >= 1n)
+        found.push({ rental, payment });
     }
   }
   return found;
@@ -142,7 +180,11 @@ export function paymentsWithOwnerPartLeft(kit: BadKit): Array<{ rental: RentalRe
  * A one-cent refund of the owner's part: within what is left at any point of the stream,
  * since refunds only grow. Bad messages change one field of it.
  */
-export function centRefundData(kit: BadKit, rental: RentalRecord, payment: PaymentRecord): JsonObject {
+export function centRefundData(
+  kit: BadKit,
+  rental: RentalRecord,
+  payment: PaymentRecord,
+): JsonObject {
   return {
     refund_id: kit.ids.next('refund'),
     payment_id: payment.paymentId,

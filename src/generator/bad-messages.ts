@@ -2,7 +2,12 @@
 // where it landed and which rejection reason EVENTS.md gives it. The good lines keep
 // their relative order and bytes: removing the bad lines gives back the clean stream.
 import { invariant } from '../errors.ts';
-import { invalidEnvelopes, malformedJson, unknownTypes, unsupportedVersions } from './bad-envelopes.ts';
+import {
+  invalidEnvelopes,
+  malformedJson,
+  unknownTypes,
+  unsupportedVersions,
+} from './bad-envelopes.ts';
 import { invalidAmounts, invalidFields, unbalancedTotals } from './bad-fields.ts';
 import type { BadKit, BadMessage, RejectionReason } from './bad-kit.ts';
 import {
@@ -41,12 +46,19 @@ export function buildBadMessages(kit: BadKit): BadMessage[] {
   // Shuffled (Fisher–Yates), so that the reasons are spread over the stream, not grouped.
   for (let index = messages.length - 1; index > 0; index -= 1) {
     const other = kit.rng.below(index + 1);
-    [messages[index], messages[other]] = [messages[other] as BadMessage, messages[index] as BadMessage];
+    [messages[index], messages[other]] = [
+      messages[other] as BadMessage,
+      messages[index] as BadMessage,
+    ];
   }
   return messages;
 }
 
-type Placement = { readonly message: BadMessage; readonly beforeGoodIndex: number; readonly occurredAtMs: number };
+type Placement = {
+  readonly message: BadMessage;
+  readonly beforeGoodIndex: number;
+  readonly occurredAtMs: number;
+};
 
 /** Lines a bad message may trail the event it refers to by, at most. */
 const trailLinesMax = 50;
@@ -59,21 +71,31 @@ export function mixIn(
 ): { lines: string[]; expectedRejections: ExpectedRejection[] } {
   const goodCount = delivered.lines.length;
   const firstIndexOf = new Map<EventDraft, number>();
-  ordered.forEach((draft, index) => firstIndexOf.set(draft, delivered.firstIndexes[index] as number));
+  ordered.forEach((draft, index) =>
+    firstIndexOf.set(draft, delivered.firstIndexes[index] as number),
+  );
   const placements: Placement[] = messages.map((message, index) => {
     const spread = Math.floor(((index + 1) * goodCount) / (messages.length + 1));
     const anchorIndex = message.after === undefined ? -1 : (firstIndexOf.get(message.after) ?? -2);
     invariant(anchorIndex !== -2, `${message.detail}: the event it follows is in the stream`);
     const earliest = anchorIndex + 1 + kit.rng.below(trailLinesMax);
     const beforeGoodIndex = Math.min(goodCount, Math.max(spread, earliest));
-    return { message, beforeGoodIndex, occurredAtMs: timeBefore(beforeGoodIndex, ordered, delivered) };
+    return {
+      message,
+      beforeGoodIndex,
+      occurredAtMs: timeBefore(beforeGoodIndex, ordered, delivered),
+    };
   });
   placements.sort((left, right) => left.beforeGoodIndex - right.beforeGoodIndex);
   return merge(delivered.lines, placements);
 }
 
 /** The occurred_at of the last original event at or before good line `index − 1`. */
-function timeBefore(index: number, ordered: readonly EventDraft[], delivered: DeliveredLines): number {
+function timeBefore(
+  index: number,
+  ordered: readonly EventDraft[],
+  delivered: DeliveredLines,
+): number {
   let low = 0;
   let high = delivered.firstIndexes.length - 1;
   while (low < high) {
@@ -94,9 +116,16 @@ function merge(
   const expectedRejections: ExpectedRejection[] = [];
   let next = 0;
   for (let goodIndex = 0; goodIndex <= goodLines.length; goodIndex += 1) {
-    while (next < placements.length && (placements[next] as Placement).beforeGoodIndex === goodIndex) {
+    while (
+      next < placements.length &&
+      (placements[next] as Placement).beforeGoodIndex === goodIndex
+    ) {
       const { message, occurredAtMs } = placements[next] as Placement;
-      expectedRejections.push({ index: lines.length, reason: message.reason, detail: message.detail });
+      expectedRejections.push({
+        index: lines.length,
+        reason: message.reason,
+        detail: message.detail,
+      });
       lines.push(message.line(occurredAtMs));
       next += 1;
     }

@@ -20,11 +20,46 @@ export type Market = {
 };
 
 export const markets: readonly Market[] = [
-  { code: 'US-CA', currency: 'USD', processor: 'stripe', taxRate: '0.0725', serviceFeeRate: '0.10', weight: 30 },
-  { code: 'US-TX', currency: 'USD', processor: 'stripe', taxRate: '0.0625', serviceFeeRate: '0.10', weight: 20 },
-  { code: 'US-NY', currency: 'USD', processor: 'adyen', taxRate: '0.08875', serviceFeeRate: '0.12', weight: 20 },
-  { code: 'CA-ON', currency: 'CAD', processor: 'stripe', taxRate: '0.13', serviceFeeRate: '0.10', weight: 18 },
-  { code: 'CA-BC', currency: 'CAD', processor: 'adyen', taxRate: '0.12', serviceFeeRate: '0.10', weight: 12 },
+  {
+    code: 'US-CA',
+    currency: 'USD',
+    processor: 'stripe',
+    taxRate: '0.0725',
+    serviceFeeRate: '0.10',
+    weight: 30,
+  },
+  {
+    code: 'US-TX',
+    currency: 'USD',
+    processor: 'stripe',
+    taxRate: '0.0625',
+    serviceFeeRate: '0.10',
+    weight: 20,
+  },
+  {
+    code: 'US-NY',
+    currency: 'USD',
+    processor: 'adyen',
+    taxRate: '0.08875',
+    serviceFeeRate: '0.12',
+    weight: 20,
+  },
+  {
+    code: 'CA-ON',
+    currency: 'CAD',
+    processor: 'stripe',
+    taxRate: '0.13',
+    serviceFeeRate: '0.10',
+    weight: 18,
+  },
+  {
+    code: 'CA-BC',
+    currency: 'CAD',
+    processor: 'adyen',
+    taxRate: '0.12',
+    serviceFeeRate: '0.10',
+    weight: 12,
+  },
 ];
 
 /** Card processing fee: a share of the charged total plus a fixed amount per charge. */
@@ -64,7 +99,12 @@ export type Owner = {
 export type Driver = { readonly driverId: string };
 
 const commissionRates = ['0.20', '0.225', '0.25'] as const;
-const ownerWeights: ReadonlyArray<readonly [number, number]> = [[1, 50], [2, 25], [4, 15], [12, 10]];
+const ownerWeights: ReadonlyArray<readonly [number, number]> = [
+  [1, 50],
+  [2, 25],
+  [4, 15],
+  [12, 10],
+];
 
 export function createOwners(rng: Rng, ids: IdFactory, count: number): Owner[] {
   const marketChoices = markets.map((market) => [market, market.weight] as const);

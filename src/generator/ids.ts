@@ -4,8 +4,15 @@
 import { invariant } from '../errors.ts';
 import type { Rng } from './prng.ts';
 
-const base62Alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const base62Codes = Array.from(
+  '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
+  (character) => character.charCodeAt(0),
+);
+/** Five base-62 digits per 32-bit draw (62^5 < 2^32): a fifth of the draws of one per digit. */
+const digitsPerDraw = 5;
+const drawRange = 62 ** digitsPerDraw;
 const drawAttemptsMax = 100;
+const scratch = Buffer.alloc(64);
 
 /** Prefixes and lengths per kind of id; processor refs follow the processor's own style. */
 export const idShapes = {
@@ -40,14 +47,33 @@ export class IdFactory {
   next(kind: IdKind): string {
     const { prefix, length } = idShapes[kind];
     for (let attempt = 0; attempt < drawAttemptsMax; attempt += 1) {
-      let id = prefix;
-      for (let index = 0; index < length; index += 1) id += base62Alphabet[this.rng.below(62)];
+      const id = this.draw(prefix, length);
       if (!this.taken.has(id)) {
         this.taken.add(id);
         return id;
       }
     }
     throw new Error(`invariant violated: no fresh ${kind} id after ${drawAttemptsMax} draws`);
+  }
+
+  /**
+   * Written into a scratch buffer and read out in one go: a flat string, not a rope of
+   * one-character pieces, and several times faster than concatenating characters.
+   */
+  private draw(prefix: string, length: number): string {
+    const size = prefix.length + length;
+    invariant(size <= scratch.length, 'an id fits the scratch buffer');
+    scratch.write(prefix, 0, 'latin1');
+    let position = prefix.length;
+    while (position < size) {
+      let draw = this.rng.below(drawRange);
+      for (let digit = 0; digit < digitsPerDraw && position < size; digit += 1) {
+        scratch[position] = base62Codes[draw % 62] as number;
+        position += 1;
+        draw = Math.floor(draw / 62);
+      }
+    }
+    return scratch.toString('latin1', 0, size);
   }
 
   /** A factory with its own PRNG that still refuses every id this one handed out. */

@@ -40,7 +40,10 @@ export function generateEventStreamWithExpectations(options: GenerateOptions): G
   checkOptions(options);
   const world = generateWorld(options.seed, options.rentals, parseMonth(options.month));
   const ordered = logOrder(world.drafts);
-  const delivered = withRedeliveries(ordered.map(envelopeLine), new Rng(options.seed, 'redeliveries'));
+  const delivered = withRedeliveries(
+    ordered.map(envelopeLine),
+    new Rng(options.seed, 'redeliveries'),
+  );
   if (options.badMessages !== true) return { lines: delivered.lines, expectedRejections: [] };
   const badRng = new Rng(options.seed, 'bad-messages');
   const kit = { world, rng: badRng, ids: world.ids.fork(badRng) };
@@ -49,9 +52,17 @@ export function generateEventStreamWithExpectations(options: GenerateOptions): G
 
 function checkOptions(options: GenerateOptions): void {
   if (!Number.isSafeInteger(options.seed)) {
-    throw new UserError('invalid_seed', `seed must be an integer, got ${String(options.seed)}`, 'seed');
+    throw new UserError(
+      'invalid_seed',
+      `seed must be an integer, got ${String(options.seed)}`,
+      'seed',
+    );
   }
-  if (!Number.isSafeInteger(options.rentals) || options.rentals < 1 || options.rentals > rentalsMax) {
+  if (
+    !Number.isSafeInteger(options.rentals) ||
+    options.rentals < 1 ||
+    options.rentals > rentalsMax
+  ) {
     throw new UserError(
       'invalid_rentals',
       `rentals must be an integer from 1 to ${rentalsMax}, got ${String(options.rentals)}`,

@@ -18,7 +18,12 @@ const payoutMinimumMinor = 100n;
 const payoutFailedPermille = 20;
 /** An owner whose bank keeps bouncing is not retried forever: ops would call them. */
 const payoutFailuresPerOwnerMax = 3;
-const failureCodes = ['account_closed', 'invalid_account_number', 'bank_account_restricted', 'no_account'];
+const failureCodes = [
+  'account_closed',
+  'invalid_account_number',
+  'bank_account_restricted',
+  'no_account',
+];
 
 export function appendOwnerPayouts(
   context: StageContext,
@@ -53,7 +58,12 @@ function compareSteps(left: PayableStep, right: PayableStep): number {
   return left.atMs - right.atMs || left.seq - right.seq;
 }
 
-function payOwner(context: StageContext, owner: Owner, steps: PayableStep[], payouts: PayoutRecord[]): void {
+function payOwner(
+  context: StageContext,
+  owner: Owner,
+  steps: PayableStep[],
+  payouts: PayoutRecord[],
+): void {
   const { rng } = context;
   const positiveSteps = steps.filter((step) => step.delta.minor > 0n);
   const days = [...new Set(positiveSteps.map((step) => dayNumber(step.atMs) + 1))];
@@ -69,7 +79,8 @@ function payOwner(context: StageContext, owner: Owner, steps: PayableStep[], pay
     const payout = appendPayout(context, owner, amount, atMs);
     payouts.push(payout);
     insertStep(steps, { atMs, seq: payout.paidDraft.seq, delta: negate(amount) });
-    if (failures >= payoutFailuresPerOwnerMax || !rng.chancePermille(payoutFailedPermille)) continue;
+    if (failures >= payoutFailuresPerOwnerMax || !rng.chancePermille(payoutFailedPermille))
+      continue;
     failures += 1;
     const failedAtMs = atMs + rng.between(dayMs, 3 * dayMs);
     const failed = appendPayoutFailed(context, payout, failedAtMs);
@@ -111,10 +122,18 @@ function insertDay(days: number[], day: number, fromIndex: number): void {
   days.splice(index, 0, day);
 }
 
-function appendPayout(context: StageContext, owner: Owner, amount: Money, atMs: number): PayoutRecord {
+function appendPayout(
+  context: StageContext,
+  owner: Owner,
+  amount: Money,
+  atMs: number,
+): PayoutRecord {
   const payoutId = context.ids.next('payout');
   const paidDraft = context.log.append({
-    type: 'payout.paid', producer: 'payouts', occurredAtMs: atMs, key: owner.ownerId,
+    type: 'payout.paid',
+    producer: 'payouts',
+    occurredAtMs: atMs,
+    key: owner.ownerId,
     data: {
       payout_id: payoutId,
       owner_id: owner.ownerId,
@@ -123,7 +142,10 @@ function appendPayout(context: StageContext, owner: Owner, amount: Money, atMs: 
       currency: owner.market.currency,
       amount: context.amounts.write(amount),
     },
-    effects: [payable(owner.ownerId, negate(amount)), clearing(owner.market.processor, negate(amount))],
+    effects: [
+      payable(owner.ownerId, negate(amount)),
+      clearing(owner.market.processor, negate(amount)),
+    ],
   });
   return { payoutId, owner, amount, paidDraft, failedDraft: undefined };
 }
@@ -132,7 +154,10 @@ function appendPayout(context: StageContext, owner: Owner, amount: Money, atMs: 
 function appendPayoutFailed(context: StageContext, payout: PayoutRecord, atMs: number): EventDraft {
   const owner = payout.owner;
   payout.failedDraft = context.log.append({
-    type: 'payout.failed', producer: 'payouts', occurredAtMs: atMs, key: owner.ownerId,
+    type: 'payout.failed',
+    producer: 'payouts',
+    occurredAtMs: atMs,
+    key: owner.ownerId,
     data: {
       payout_id: payout.payoutId,
       owner_id: owner.ownerId,
@@ -140,8 +165,10 @@ function appendPayoutFailed(context: StageContext, payout: PayoutRecord, atMs: n
       amount: payout.paidDraft.data['amount'] ?? null,
       failure_code: context.rng.pick(failureCodes),
     },
-    effects: [payable(owner.ownerId, payout.amount), clearing(owner.market.processor, payout.amount)],
+    effects: [
+      payable(owner.ownerId, payout.amount),
+      clearing(owner.market.processor, payout.amount),
+    ],
   });
   return payout.failedDraft;
 }
-

@@ -47,10 +47,16 @@ export function priceCharge(
   deposit: Money,
 ): CaptureComponents {
   const currency = market.currency;
-  const commission = rates.commission === null
-    ? zero(currency)
-    : applyRate(rental, rates.commission, roundings.commission);
-  const protection = applyRate(rental, rates.protection, roundings.protection);
+  const commission =
+    rates.commission === null
+      ? zero(currency)
+      : applyRate(rental, rates.commission, roundings.commission);
+  // A declined protection plan costs nothing; skipping the multiplication keeps the
+  // many small reimbursement charges cheap to price.
+  const protection =
+    rates.protection === '0'
+      ? zero(currency)
+      : applyRate(rental, rates.protection, roundings.protection);
   const service = rates.service
     ? applyRate(rental, market.serviceFeeRate, roundings.service)
     : zero(currency);
@@ -62,7 +68,13 @@ export function priceCharge(
 /** Adds the total and the processor's fee on it. */
 export function withTotals(market: Market, parts: CaptureParts): CaptureComponents {
   const currency = market.currency;
-  const total = sum(currency, [parts.rental, parts.protection, parts.service, parts.tax, parts.deposit]);
+  const total = sum(currency, [
+    parts.rental,
+    parts.protection,
+    parts.service,
+    parts.tax,
+    parts.deposit,
+  ]);
   const fee = processorFees[market.processor];
   const processorFee = add(
     applyRate(total, fee.rate, roundings.processorFee),
@@ -70,16 +82,35 @@ export function withTotals(market: Market, parts: CaptureParts): CaptureComponen
   );
   invariant(compare(parts.commission, parts.rental) <= 0, 'commission ≤ rental_amount');
   invariant(compare(processorFee, total) <= 0, 'processor_fee ≤ total');
-  return { ...parts, processorFee, total };
+  return {
+    rental: parts.rental,
+    commission: parts.commission,
+    protection: parts.protection,
+    service: parts.service,
+    tax: parts.tax,
+    deposit: parts.deposit,
+    processorFee,
+    total,
+  };
 }
 
 export function noRefund(currency: CurrencyCode): RefundComponents {
   const none = zero(currency);
-  return { rental: none, commission: none, protection: none, service: none, tax: none, total: none };
+  return {
+    rental: none,
+    commission: none,
+    protection: none,
+    service: none,
+    tax: none,
+    total: none,
+  };
 }
 
 /** What is left to refund of each component: captured less refunded so far. */
-export function refundable(captured: CaptureComponents, refunded: RefundComponents): RefundComponents {
+export function refundable(
+  captured: CaptureComponents,
+  refunded: RefundComponents,
+): RefundComponents {
   const rental = subtract(captured.rental, refunded.rental);
   const commission = subtract(captured.commission, refunded.commission);
   const protection = subtract(captured.protection, refunded.protection);

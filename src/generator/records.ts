@@ -3,9 +3,8 @@
 // to a real payment, or exceed what it holds) instead of parsing the JSON back.
 import type { Money } from '../ledger/money.ts';
 import type { Driver, Market, Owner } from './catalog.ts';
-import type { DraftLog, EventDraft } from './drafts.ts';
+import type { AmountWriter, DraftLog, EventDraft } from './drafts.ts';
 import type { IdFactory } from './ids.ts';
-import type { AmountWriter } from './drafts.ts';
 import type { CaptureComponents, RefundComponents } from './payments.ts';
 import type { Rng } from './prng.ts';
 import type { MonthWindow } from './time.ts';

@@ -20,7 +20,7 @@ export function appendCapture(
   rental: RentalRecord,
   captured: CaptureComponents,
   atMs: number,
-  extraData: JsonObject = {},
+  chargeKind?: string,
 ): PaymentRecord {
   invariant(rental.closeDraft === undefined, 'a capture meets an open rental');
   const write = (amount: Money): string => context.amounts.write(amount);
@@ -42,23 +42,35 @@ export function appendCapture(
     deposit: write(captured.deposit),
     processor_fee: write(captured.processorFee),
     total: write(captured.total),
-    ...extraData,
   };
+  // An extra field EVENTS.md allows ("unknown extra fields are allowed and kept").
+  if (chargeKind !== undefined) data['charge_kind'] = chargeKind;
   const captureDraft = context.log.append({
-    type: 'payment.captured', producer: 'payments', occurredAtMs: atMs, key: rental.rentalId, data,
+    type: 'payment.captured',
+    producer: 'payments',
+    occurredAtMs: atMs,
+    key: rental.rentalId,
+    data,
     effects: [
       clearing(rental.market.processor, subtract(captured.total, captured.processorFee)),
       taxEffect(rental.market.code, captured.tax),
     ],
   });
   const payment: PaymentRecord = {
-    paymentId, captured, refunded: noRefund(rental.market.currency), captureDraft, refundDrafts: [],
+    paymentId,
+    captured,
+    refunded: noRefund(rental.market.currency),
+    captureDraft,
+    refundDrafts: [],
   };
   rental.payments.push(payment);
   return payment;
 }
 
-/** `closed` says whether the refund meets a closed rental: then it comes out of payable. */
+/**
+ * A refund of part of a payment. One that meets a closed rental (in log order, which the
+ * lifecycle keeps equal to creation order) comes out of the owner's payable.
+ */
 export function appendRefund(
   context: StageContext,
   rental: RentalRecord,
@@ -68,7 +80,12 @@ export function appendRefund(
 ): void {
   const remaining = refundable(payment.captured, payment.refunded);
   invariant(compare(refund.rental, remaining.rental) <= 0, 'refund rental ≤ remaining');
+  invariant(compare(refund.commission, remaining.commission) <= 0, 'refund commission ≤ remaining');
+  invariant(compare(refund.protection, remaining.protection) <= 0, 'refund protection ≤ remaining');
+  invariant(compare(refund.service, remaining.service) <= 0, 'refund service ≤ remaining');
   invariant(compare(refund.tax, remaining.tax) <= 0, 'refund tax ≤ remaining');
+  // The owner's part too, so that a refund never drives pending funds negative.
+  invariant(compare(ownerShare(refund), ownerShare(remaining)) <= 0, 'refund R − C ≤ remaining');
   invariant(!isZero(refund.total), 'a refund moves money');
   const write = (amount: Money): string => context.amounts.write(amount);
   const closed = rental.closeDraft !== undefined;
@@ -78,7 +95,10 @@ export function appendRefund(
   ];
   if (closed) effects.push(payable(rental.owner.ownerId, negate(ownerShare(refund))));
   const draft = context.log.append({
-    type: 'payment.refunded', producer: 'payments', occurredAtMs: atMs, key: rental.rentalId,
+    type: 'payment.refunded',
+    producer: 'payments',
+    occurredAtMs: atMs,
+    key: rental.rentalId,
     data: {
       refund_id: context.ids.next('refund'),
       payment_id: payment.paymentId,
@@ -109,10 +129,14 @@ export function appendClose(
   invariant(rental.payments.length > 0, 'a rental closes after its capture');
   const currency = rental.market.currency;
   const pendingParts = rental.payments.map((payment) =>
-    subtract(ownerShare(payment.captured), ownerShare(payment.refunded)));
+    subtract(ownerShare(payment.captured), ownerShare(payment.refunded)),
+  );
   const pending = sum(currency, pendingParts);
   rental.closeDraft = context.log.append({
-    type, producer: 'rentals', occurredAtMs: atMs, key: rental.rentalId,
+    type,
+    producer: 'rentals',
+    occurredAtMs: atMs,
+    key: rental.rentalId,
     data: {
       rental_id: rental.rentalId,
       driver_id: rental.driver.driverId,
@@ -124,7 +148,10 @@ export function appendClose(
 }
 
 export function depositCaptured(rental: RentalRecord): Money {
-  return sum(rental.market.currency, rental.payments.map((payment) => payment.captured.deposit));
+  return sum(
+    rental.market.currency,
+    rental.payments.map((payment) => payment.captured.deposit),
+  );
 }
 
 export function appendDepositReleased(
@@ -135,7 +162,10 @@ export function appendDepositReleased(
 ): void {
   settleDeposit(rental, amount);
   const draft = context.log.append({
-    type: 'deposit.released', producer: 'payments', occurredAtMs: atMs, key: rental.rentalId,
+    type: 'deposit.released',
+    producer: 'payments',
+    occurredAtMs: atMs,
+    key: rental.rentalId,
     data: {
       rental_id: rental.rentalId,
       driver_id: rental.driver.driverId,
@@ -156,7 +186,10 @@ export function appendDepositApplied(
 ): void {
   settleDeposit(rental, amount);
   const draft = context.log.append({
-    type: 'deposit.applied', producer: 'payments', occurredAtMs: atMs, key: rental.rentalId,
+    type: 'deposit.applied',
+    producer: 'payments',
+    occurredAtMs: atMs,
+    key: rental.rentalId,
     data: {
       rental_id: rental.rentalId,
       driver_id: rental.driver.driverId,
@@ -173,7 +206,10 @@ export function appendDepositApplied(
 function settleDeposit(rental: RentalRecord, amount: Money): void {
   invariant(amount.minor > 0n, 'a deposit movement moves money');
   rental.depositSettled = add(rental.depositSettled, amount);
-  invariant(compare(rental.depositSettled, depositCaptured(rental)) <= 0, 'released + applied ≤ captured');
+  invariant(
+    compare(rental.depositSettled, depositCaptured(rental)) <= 0,
+    'released + applied ≤ captured',
+  );
 }
 
 export function appendDisputeOpened(
@@ -186,7 +222,10 @@ export function appendDisputeOpened(
   invariant(compare(amounts.amount, payment.captured.total) <= 0, 'dispute amount ≤ payment total');
   const disputeId = context.ids.next('dispute');
   const openedDraft = context.log.append({
-    type: 'dispute.opened', producer: 'payments', occurredAtMs: atMs, key: rental.rentalId,
+    type: 'dispute.opened',
+    producer: 'payments',
+    occurredAtMs: atMs,
+    key: rental.rentalId,
     data: {
       dispute_id: disputeId,
       payment_id: payment.paymentId,
@@ -211,7 +250,10 @@ export function appendDisputeWon(
   const opened = dispute.openedDraft.data;
   const rental = dispute.rental;
   dispute.wonDraft = context.log.append({
-    type: 'dispute.won', producer: 'payments', occurredAtMs: atMs, key: rental.rentalId,
+    type: 'dispute.won',
+    producer: 'payments',
+    occurredAtMs: atMs,
+    key: rental.rentalId,
     data: {
       dispute_id: dispute.disputeId,
       rental_id: rental.rentalId,

@@ -3,7 +3,7 @@
 // its capture, the completion after every charge, a post-close refund after the
 // completion), which lets the stream be sorted by occurred_at without breaking any chain.
 import { applyRate, fromMinor, isZero, subtract, zero, type Money } from '../ledger/money.ts';
-import type { Driver, Owner } from './catalog.ts';
+import { roundings, type Driver, type Owner } from './catalog.ts';
 import { priceCharge, refundable, refundShare } from './payments.ts';
 import type { DisputeRecord, PaymentRecord, RentalRecord, StageContext } from './records.ts';
 import {
@@ -29,13 +29,25 @@ type RentalPlan = {
 };
 
 const durationDays: ReadonlyArray<readonly [number, number]> = [
-  [1, 10], [2, 18], [3, 20], [4, 17], [5, 12], [6, 10], [7, 13],
+  [1, 10],
+  [2, 18],
+  [3, 20],
+  [4, 17],
+  [5, 12],
+  [6, 10],
+  [7, 13],
 ];
 const protectionRates: ReadonlyArray<readonly [string, number]> = [
-  ['0', 15], ['0.15', 40], ['0.25', 30], ['0.40', 15],
+  ['0', 15],
+  ['0.15', 40],
+  ['0.25', 30],
+  ['0.40', 15],
 ];
 const depositsMinor: ReadonlyArray<readonly [bigint, number]> = [
-  [0n, 20], [15_000n, 30], [25_000n, 35], [50_000n, 15],
+  [0n, 20],
+  [15_000n, 30],
+  [25_000n, 35],
+  [50_000n, 15],
 ];
 
 /** Per mille of rentals (or payments) that take each path. */
@@ -75,8 +87,14 @@ export function simulateRental(
   const plan = planRental(context);
   const market = owner.market;
   const rental: RentalRecord = {
-    rentalId: context.ids.next('rental'), owner, driver, market, payments: [],
-    closeDraft: undefined, depositSettled: zero(market.currency), depositDrafts: [],
+    rentalId: context.ids.next('rental'),
+    owner,
+    driver,
+    market,
+    payments: [],
+    closeDraft: undefined,
+    depositSettled: zero(market.currency),
+    depositDrafts: [],
   };
   const bookingCharge = priceCharge(
     market,
@@ -101,9 +119,16 @@ function runCancellation(
   plan: RentalPlan,
 ): number {
   const { rng } = context;
-  const cancelAtMs = plan.bookedAtMs + rng.between(5 * minuteMs, plan.startAtMs - plan.bookedAtMs - minuteMs);
-  const share = rng.weighted<string | null>([['1', 50], ['0.75', 25], ['0.50', 15], [null, 10]]);
-  const refund = share === null ? null : refundShare(refundable(booking.captured, booking.refunded), share);
+  const cancelAtMs =
+    plan.bookedAtMs + rng.between(5 * minuteMs, plan.startAtMs - plan.bookedAtMs - minuteMs);
+  const share = rng.weighted<string | null>([
+    ['1', 50],
+    ['0.75', 25],
+    ['0.50', 15],
+    [null, 10],
+  ]);
+  const refund =
+    share === null ? null : refundShare(refundable(booking.captured, booking.refunded), share);
   const refundBeforeClose = rng.chancePermille(700);
   if (refund !== null && refundBeforeClose && !isZero(refund.total)) {
     appendRefund(context, rental, booking, refund, cancelAtMs);
@@ -136,20 +161,27 @@ function runTrip(
       { commission: rental.owner.commissionRate, protection: plan.protectionRate, service: true },
       zero(rental.market.currency),
     );
-    appendCapture(context, rental, charge, atMs, { charge_kind: 'extension' });
+    appendCapture(context, rental, charge, atMs, 'extension');
     endAtMs += extraDays * dayMs;
   }
   const incidentals = captureIncidentals(context, rental, plan.startAtMs, endAtMs);
-  const lastChargeAtMs = Math.max(endAtMs, ...incidentals.map((payment) => payment.captureDraft.occurredAtMs));
+  const lastChargeAtMs = Math.max(
+    endAtMs,
+    ...incidentals.map((payment) => payment.captureDraft.occurredAtMs),
+  );
   const closeAtMs = lastChargeAtMs + rng.between(10 * minuteMs, 4 * hourMs);
   if (rng.chancePermille(odds.tripShortened)) {
-    const refund = refundShare(refundable(booking.captured, booking.refunded), rng.pick(['0.25', '0.50']));
+    const refund = refundShare(
+      refundable(booking.captured, booking.refunded),
+      rng.pick(['0.25', '0.50']),
+    );
     const atMs = rng.between(plan.startAtMs, closeAtMs - minuteMs);
     if (!isZero(refund.total)) appendRefund(context, rental, booking, refund, atMs);
   }
   for (const payment of incidentals) {
     const capturedAtMs = payment.captureDraft.occurredAtMs;
-    if (!rng.chancePermille(odds.incidentalRefundedOpen) || closeAtMs - capturedAtMs < 3 * minuteMs) continue;
+    if (!rng.chancePermille(odds.incidentalRefundedOpen) || closeAtMs - capturedAtMs < 3 * minuteMs)
+      continue;
     const atMs = rng.between(capturedAtMs + minuteMs, closeAtMs - minuteMs);
     appendRefund(context, rental, payment, refundable(payment.captured, payment.refunded), atMs);
   }
@@ -173,7 +205,11 @@ const incidentalKinds: ReadonlyArray<readonly [IncidentalKind, number]> = [
   [{ kind: 'late_return', minMinor: 1_500n, maxMinor: 9_000n, commissioned: true }, 7],
 ];
 /** Incidental charges per rental day: tolls and charging are billed as they happen. */
-const incidentalsPerDay: ReadonlyArray<readonly [number, number]> = [[0, 35], [1, 40], [2, 25]];
+const incidentalsPerDay: ReadonlyArray<readonly [number, number]> = [
+  [0, 30],
+  [1, 40],
+  [2, 30],
+];
 
 function captureIncidentals(
   context: StageContext,
@@ -193,18 +229,27 @@ function captureIncidentals(
       const components = priceCharge(
         rental.market,
         amount,
-        { commission: kind.commissioned ? rental.owner.commissionRate : null, protection: '0', service: false },
+        {
+          commission: kind.commissioned ? rental.owner.commissionRate : null,
+          protection: '0',
+          service: false,
+        },
         zero(currency),
       );
       const atMs = Math.min(startAtMs + day * dayMs + rng.below(dayMs), endAtMs - minuteMs);
-      payments.push(appendCapture(context, rental, components, atMs, { charge_kind: kind.kind }));
+      payments.push(appendCapture(context, rental, components, atMs, kind.kind));
     }
   }
   return payments;
 }
 
 /** The deposit hold goes back, in one or two parts, or partly pays for damage. */
-function runDeposit(context: StageContext, rental: RentalRecord, closeAtMs: number, cancelled: boolean): void {
+function runDeposit(
+  context: StageContext,
+  rental: RentalRecord,
+  closeAtMs: number,
+  cancelled: boolean,
+): void {
   const { rng } = context;
   const deposit = depositCaptured(rental);
   if (isZero(deposit)) return;
@@ -212,28 +257,43 @@ function runDeposit(context: StageContext, rental: RentalRecord, closeAtMs: numb
     appendDepositReleased(context, rental, deposit, closeAtMs + rng.between(10 * minuteMs, dayMs));
     return;
   }
-  const path = rng.weighted([['whole', 62], ['split', 30], ['damage', 8]] as const);
+  const path = rng.weighted([
+    ['whole', 62],
+    ['split', 30],
+    ['damage', 8],
+  ] as const);
   if (path === 'whole') {
     appendDepositReleased(context, rental, deposit, closeAtMs + rng.between(dayMs, 3 * dayMs));
   } else if (path === 'split') {
-    const first = applyRate(deposit, '0.5', 'down');
+    const first = applyRate(deposit, '0.5', roundings.depositShare);
     appendDepositReleased(context, rental, first, closeAtMs + rng.between(hourMs, 12 * hourMs));
-    appendDepositReleased(context, rental, subtract(deposit, first), closeAtMs + rng.between(3 * dayMs, 6 * dayMs));
+    appendDepositReleased(
+      context,
+      rental,
+      subtract(deposit, first),
+      closeAtMs + rng.between(3 * dayMs, 6 * dayMs),
+    );
   } else {
     const kept = fromMinor(deposit.currency, rng.minorBetween(2_500n, deposit.minor));
     const appliedAtMs = closeAtMs + rng.between(2 * dayMs, 5 * dayMs);
     appendDepositApplied(context, rental, kept, appliedAtMs);
     const rest = subtract(deposit, kept);
-    if (!isZero(rest)) appendDepositReleased(context, rental, rest, appliedAtMs + rng.between(hourMs, 2 * dayMs));
+    if (!isZero(rest))
+      appendDepositReleased(context, rental, rest, appliedAtMs + rng.between(hourMs, 2 * dayMs));
   }
 }
 
 /** Goodwill refunds and disputed tolls, days after the rental closed. */
-function runRefundsAfterClose(context: StageContext, rental: RentalRecord, closeAtMs: number): void {
+function runRefundsAfterClose(
+  context: StageContext,
+  rental: RentalRecord,
+  closeAtMs: number,
+): void {
   const { rng } = context;
   rental.payments.forEach((payment, index) => {
     const booking = index === 0;
-    if (!rng.chancePermille(booking ? odds.bookingRefundedClosed : odds.incidentalRefundedClosed)) return;
+    if (!rng.chancePermille(booking ? odds.bookingRefundedClosed : odds.incidentalRefundedClosed))
+      return;
     const share = booking ? rng.pick(['0.10', '0.15', '0.20']) : '1';
     const refund = refundShare(refundable(payment.captured, payment.refunded), share);
     if (isZero(refund.total)) return;
@@ -245,12 +305,16 @@ const disputeFeeMinor = 1_500n;
 /** Below this, a chargeback is not worth the driver's bank's trouble. */
 const disputeAmountMinMinor = 1_000n;
 
-function runDispute(context: StageContext, rental: RentalRecord, booking: PaymentRecord): DisputeRecord[] {
+function runDispute(
+  context: StageContext,
+  rental: RentalRecord,
+  booking: PaymentRecord,
+): DisputeRecord[] {
   const { rng } = context;
   if (!rng.chancePermille(odds.disputed)) return [];
   const undisputed: Money = subtract(booking.captured.total, booking.refunded.total);
   if (undisputed.minor < disputeAmountMinMinor) return [];
-  const amount = rng.chancePermille(750) ? undisputed : applyRate(undisputed, '0.5', 'down');
+  const amount = rng.chancePermille(750) ? undisputed : applyRate(undisputed, '0.5', roundings.disputeShare);
   const fee = fromMinor(amount.currency, disputeFeeMinor);
   const openedAtMs = booking.captureDraft.occurredAtMs + rng.between(12 * dayMs, 30 * dayMs);
   const dispute = appendDisputeOpened(context, rental, booking, { amount, fee }, openedAtMs);

@@ -1,11 +1,12 @@
-// The money that leaves the platform in bulk: the processor's daily payout of its balance
-// to the bank, and the monthly tax remittance per market. Both are computed from the
-// effects of the events already generated, so they agree with the stream: a processor
-// payout on day d + 2 sweeps exactly the net clearing movement of day d (captures less
-// refunds, deposit releases, disputes, owner transfers), which makes it negative on a
-// day when more went out than came in, and leaves every processor's clearing balance at
-// zero once the last day is swept. That is what the processor and bank files of
-// RECONCILIATION.md will have to show.
+// The money that leaves the platform in bulk: the processor's payouts of its balance to
+// the bank, and the monthly tax remittance per market. Both are computed from the
+// effects of the events already generated, so they agree with the stream. A processor
+// pays out, two days later, the clearing balance built up to the end of a day (captures
+// less refunds, deposit releases, disputes and owner transfers). A day that leaves the
+// balance negative is carried forward; only when it stays negative for several days
+// does the processor debit the bank (a negative payout), as card processors do. After
+// the last day every processor's clearing balance is zero, which is what the processor
+// and bank files of RECONCILIATION.md will have to show.
 import { add, isZero, negate, zero, type CurrencyCode, type Money } from '../ledger/money.ts';
 import { markets, type ProcessorName } from './catalog.ts';
 import { clearing, taxEffect, type EventDraft } from './drafts.ts';
@@ -14,22 +15,47 @@ import { dateText, dayMs, dayNumber, dayStartMs, hourMs } from './time.ts';
 
 const processorNames: readonly ProcessorName[] = ['stripe', 'adyen'];
 const currencyCodes: readonly CurrencyCode[] = ['USD', 'CAD'];
-/** Processors pay out a day's net balance two days later (a T+2 rolling schedule). */
+/** Processors pay out a day's closing balance two days later (a T+2 rolling schedule). */
 const payoutDelayDays = 2;
+/** Days a negative balance is carried before the processor debits the bank for it. */
+const negativeCarryDaysMax = 5;
 
-export function appendProcessorPayouts(context: StageContext, drafts: readonly EventDraft[]): EventDraft[] {
+export function appendProcessorPayouts(
+  context: StageContext,
+  drafts: readonly EventDraft[],
+): EventDraft[] {
   const nets = dailyClearingNets(drafts);
   const payouts: EventDraft[] = [];
   for (const processor of processorNames) {
     for (const currency of currencyCodes) {
       const byDay = nets.get(clearingKey(processor, currency));
-      if (byDay === undefined) continue;
-      const days = [...byDay.keys()].sort((left, right) => left - right);
-      for (const day of days) {
-        const net = byDay.get(day) ?? zero(currency);
-        if (!isZero(net)) payouts.push(appendProcessorPayout(context, processor, net, day + payoutDelayDays));
-      }
+      if (byDay !== undefined) payouts.push(...sweep(context, processor, currency, byDay));
     }
+  }
+  return payouts;
+}
+
+/** Walks every day from the first to the last with activity, paying out as described above. */
+function sweep(
+  context: StageContext,
+  processor: ProcessorName,
+  currency: CurrencyCode,
+  byDay: ReadonlyMap<number, Money>,
+): EventDraft[] {
+  const days = [...byDay.keys()];
+  const firstDay = Math.min(...days);
+  const lastDay = Math.max(...days);
+  const payouts: EventDraft[] = [];
+  let balance = zero(currency);
+  let negativeDays = 0;
+  for (let day = firstDay; day <= lastDay; day += 1) {
+    balance = add(balance, byDay.get(day) ?? zero(currency));
+    negativeDays = balance.minor < 0n ? negativeDays + 1 : 0;
+    const due = balance.minor > 0n || negativeDays >= negativeCarryDaysMax || day === lastDay;
+    if (!due || isZero(balance)) continue;
+    payouts.push(appendProcessorPayout(context, processor, balance, day + payoutDelayDays));
+    balance = zero(currency);
+    negativeDays = 0;
   }
   return payouts;
 }
@@ -65,7 +91,10 @@ function appendProcessorPayout(
   const arrivalMs = atMs + rng.between(1, 2) * dayMs;
   const processorPayoutId = context.ids.next('processorPayout');
   return context.log.append({
-    type: 'processor.payout', producer: 'treasury', occurredAtMs: atMs, key: processorPayoutId,
+    type: 'processor.payout',
+    producer: 'treasury',
+    occurredAtMs: atMs,
+    key: processorPayoutId,
     data: {
       processor_payout_id: processorPayoutId,
       processor,
@@ -81,31 +110,52 @@ function appendProcessorPayout(
 const remittanceDayOfMonth = 20;
 
 /** Per market, the tax collected net of tax refunded in the month, paid the next month. */
-export function appendTaxRemittances(context: StageContext, drafts: readonly EventDraft[]): EventDraft[] {
+export function appendTaxRemittances(
+  context: StageContext,
+  drafts: readonly EventDraft[],
+): EventDraft[] {
   const { month, rng } = context;
+  const nets = monthlyTaxNets(drafts, month.startMs, month.endMs);
   const remittances: EventDraft[] = [];
   for (const market of markets) {
-    let net = zero(market.currency);
-    for (const draft of drafts) {
-      if (draft.occurredAtMs < month.startMs || draft.occurredAtMs >= month.endMs) continue;
-      for (const effect of draft.effects) {
-        if (effect.kind === 'tax' && effect.market === market.code) net = add(net, effect.delta);
-      }
-    }
-    if (net.minor <= 0n) continue;
-    const atMs = month.endMs + (remittanceDayOfMonth - 1) * dayMs + 14 * hourMs + rng.below(2 * hourMs);
+    const net = nets.get(market.code);
+    if (net === undefined || net.minor <= 0n) continue;
+    const atMs =
+      month.endMs + (remittanceDayOfMonth - 1) * dayMs + 14 * hourMs + rng.below(2 * hourMs);
     const remittanceId = context.ids.next('remittance');
-    remittances.push(context.log.append({
-      type: 'tax.remitted', producer: 'tax', occurredAtMs: atMs, key: market.code,
-      data: {
-        remittance_id: remittanceId,
-        market: market.code,
-        currency: market.currency,
-        amount: context.amounts.write(net),
-        period: month.label,
-      },
-      effects: [taxEffect(market.code, negate(net))],
-    }));
+    remittances.push(
+      context.log.append({
+        type: 'tax.remitted',
+        producer: 'tax',
+        occurredAtMs: atMs,
+        key: market.code,
+        data: {
+          remittance_id: remittanceId,
+          market: market.code,
+          currency: market.currency,
+          amount: context.amounts.write(net),
+          period: month.label,
+        },
+        effects: [taxEffect(market.code, negate(net))],
+      }),
+    );
   }
   return remittances;
+}
+
+function monthlyTaxNets(
+  drafts: readonly EventDraft[],
+  startMs: number,
+  endMs: number,
+): Map<string, Money> {
+  const nets = new Map<string, Money>();
+  for (const draft of drafts) {
+    if (draft.occurredAtMs < startMs || draft.occurredAtMs >= endMs) continue;
+    for (const effect of draft.effects) {
+      if (effect.kind !== 'tax') continue;
+      const sofar = nets.get(effect.market) ?? zero(effect.delta.currency);
+      nets.set(effect.market, add(sofar, effect.delta));
+    }
+  }
+  return nets;
 }

@@ -8,7 +8,18 @@ import type { Rng } from './prng.ts';
 import { timestampText } from './time.ts';
 
 export function logOrder(drafts: readonly EventDraft[]): EventDraft[] {
-  return [...drafts].sort((left, right) => left.occurredAtMs - right.occurredAtMs || left.seq - right.seq);
+  // Sorting indexes against a typed array of times is several times faster than
+  // comparing the draft objects themselves; the index is the creation order (seq).
+  const timesMs = new Float64Array(drafts.length);
+  drafts.forEach((draft, index) => {
+    invariant(draft.seq === index, 'drafts are in creation order');
+    timesMs[index] = draft.occurredAtMs;
+  });
+  const indexes = Array.from(drafts.keys());
+  indexes.sort(
+    (left, right) => (timesMs[left] as number) - (timesMs[right] as number) || left - right,
+  );
+  return indexes.map((index) => drafts[index] as EventDraft);
 }
 
 export function envelopeObject(draft: EventDraft): JsonObject {
@@ -68,6 +79,7 @@ function reverseKeys(value: JsonValue): JsonValue {
   if (Array.isArray(value)) return value.map(reverseKeys);
   if (value === null || typeof value !== 'object') return value;
   const reversed: JsonObject = {};
-  for (const key of Object.keys(value).reverse()) reversed[key] = reverseKeys(value[key] as JsonValue);
+  for (const key of Object.keys(value).reverse())
+    reversed[key] = reverseKeys(value[key] as JsonValue);
   return reversed;
 }

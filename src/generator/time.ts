@@ -23,7 +23,11 @@ const monthPattern = /^([0-9]{4})-(0[1-9]|1[0-2])$/;
 export function parseMonth(label: string): MonthWindow {
   const match = monthPattern.exec(label);
   if (match === null) {
-    throw new UserError('invalid_month', `month must be YYYY-MM, got ${JSON.stringify(label)}`, 'month');
+    throw new UserError(
+      'invalid_month',
+      `month must be YYYY-MM, got ${JSON.stringify(label)}`,
+      'month',
+    );
   }
   const year = Number(match[1]);
   const monthIndex = Number(match[2]) - 1;

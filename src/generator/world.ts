@@ -19,7 +19,11 @@ import type { MonthWindow } from './time.ts';
 const rentalsPerOwner = 4;
 const rentalsPerDriver = 2;
 
-export function generateWorld(seed: number, rentalCount: number, month: MonthWindow): GeneratedWorld {
+export function generateWorld(
+  seed: number,
+  rentalCount: number,
+  month: MonthWindow,
+): GeneratedWorld {
   invariant(rentalCount > 0, 'at least one rental');
   const catalogRng = new Rng(seed, 'catalog');
   const ids = new IdFactory(catalogRng);

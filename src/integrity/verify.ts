@@ -99,7 +99,7 @@ async function checkHashChains(pool: Pool): Promise<{ check: Check; hashes: Chai
 
 type ChainEntry = JournalEntry & { problem: string | null };
 
-async function readChainPage(pool: Pool, topic: string, partition: number, afterSeq: number): Promise<ChainEntry[]> {
+export async function readChainPage(pool: Pool, topic: string, partition: number, afterSeq: number): Promise<ChainEntry[]> {
   const entries = await pool.query<EntryRow>(`SELECT entry_id, event_id, event_type, topic, partition, "offset",
       chain_seq, to_char(effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS effective_at,
       to_char(booked_period, 'YYYY-MM') AS booked_period, late, rule, rule_version, payload_sha256,

@@ -52,16 +52,40 @@ export function entryIdFor(position: LogPosition): string {
  * these bytes; a golden vector in test/ledger/entry.unit.spec.ts pins them.
  */
 export function entryHashInput(entry: Omit<JournalEntry, 'hash'>): string {
-  return canonicalJson([
+  return canonicalJson(entryHashFields(entry));
+}
+
+function entryHashFields(entry: Omit<JournalEntry, 'hash'>): unknown[] {
+  return [
     entryHashVersion, entry.prevHash, entry.chainSeq, entry.entryId, entry.eventId, entry.eventType,
     entry.position.topic, entry.position.partition, entry.position.offset, entry.effectiveAt,
     entry.bookedPeriod, entry.late, entry.rule, entry.ruleVersion, entry.payloadSha256,
     entry.lines.map((l) => [l.account, l.side, toDecimalString(l.amount), l.amount.currency, l.dims]),
-  ]);
+  ];
+}
+
+/**
+ * The same bytes as entryHashInput, written directly: the projector hashes every entry,
+ * and the generic canonical writer costs a third of its time. A unit test holds the two
+ * equal on generated entries; entryHashInput stays the definition.
+ */
+export function entryHashInputFast(entry: Omit<JournalEntry, 'hash'>): string {
+  const q = JSON.stringify;
+  let lines = '';
+  for (const [index, l] of entry.lines.entries()) {
+    const dimKeys = Object.keys(l.dims).filter((k) => l.dims[k as keyof typeof l.dims] !== undefined).sort();
+    const dims = dimKeys.map((k) => `${q(k)}:${q(l.dims[k as keyof typeof l.dims])}`).join(',');
+    lines += `${index === 0 ? '' : ','}[${q(l.account)},${q(l.side)},${q(toDecimalString(l.amount))},` +
+      `${q(l.amount.currency)},{${dims}}]`;
+  }
+  return `[${entryHashVersion},${q(entry.prevHash)},${entry.chainSeq},${q(entry.entryId)},` +
+    `${q(entry.eventId)},${q(entry.eventType)},${q(entry.position.topic)},${entry.position.partition},` +
+    `${entry.position.offset},${q(entry.effectiveAt)},${q(entry.bookedPeriod)},${entry.late},` +
+    `${q(entry.rule)},${entry.ruleVersion},${q(entry.payloadSha256)},[${lines}]]`;
 }
 
 export function entryHash(entry: Omit<JournalEntry, 'hash'>): string {
-  return sha256Hex(entryHashInput(entry));
+  return sha256Hex(entryHashInputFast(entry));
 }
 
 export function sealEntry(entry: Omit<JournalEntry, 'hash'>): JournalEntry {

@@ -62,6 +62,8 @@ export function readEnvelope(value: Buffer | null): EnvelopeResult {
   } catch (error) {
     return failed(reject('malformed_json', `not JSON: ${(error as Error).message}`), null, null);
   }
+  const unhashable = unhashableJson(parsed);
+  if (unhashable !== null) return failed(reject('malformed_json', unhashable), null, null);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     return failed(reject('invalid_envelope', 'the message is not a JSON object'), null, null);
   }
@@ -107,6 +109,29 @@ function decodeText(value: Buffer | null): string | Rejection {
   }
 }
 
+/** Nesting deeper than this is refused: canonical JSON (the payload hash) recurses once per level. */
+const jsonDepthMax = 64;
+
+/**
+ * What JSON.parse accepts but the ledger cannot hash, so that it would throw later and
+ * stop the projector: a number that overflowed to Infinity (`1e400`; EVENTS.md counts
+ * Infinity as malformed_json) or nesting deeper than jsonDepthMax. Iterative, so that a
+ * hostile message cannot exhaust the stack here; the work is bounded by the message size.
+ */
+function unhashableJson(root: unknown): string | null {
+  const pending: Array<[value: unknown, depth: number]> = [[root, 0]];
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop() as [unknown, number];
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      return 'a number is too large: it reads as Infinity';
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= jsonDepthMax) return `the JSON nests deeper than ${jsonDepthMax} levels`;
+    for (const child of Object.values(value)) pending.push([child, depth + 1]);
+  }
+  return null;
+}
+
 function checkEnvelopeFields(record: Record<string, unknown>): Rejection | null {
   for (const field of ['event_id', 'schema_version', 'type', 'occurred_at', 'producer', 'data']) {
     if (!(field in record)) return reject('invalid_envelope', `envelope field ${field} is missing`);
@@ -137,7 +162,7 @@ function checkEnvelopeFields(record: Record<string, unknown>): Rejection | null 
  * the token is read from the text itself.
  */
 function checkSchemaVersion(text: string, parsed: unknown): Rejection | null {
-  const token = topLevelValueToken(text, 'schema_version');
+  const token = schemaVersionToken(text);
   if (typeof parsed !== 'number' || token === null || !/^-?(0|[1-9][0-9]*)$/.test(token)) {
     return reject('invalid_envelope',
       `schema_version ${token ?? JSON.stringify(parsed)} is not a JSON integer`);
@@ -146,6 +171,25 @@ function checkSchemaVersion(text: string, parsed: unknown): Rejection | null {
     return reject('unsupported_version', `schema_version ${token} is not supported (only 1)`);
   }
   return null;
+}
+
+const schemaVersionKey = '"schema_version"';
+const schemaVersionValue = /"schema_version"\s*:\s*([^,}\s]+)/;
+
+/**
+ * Fast path: when the key's text occurs once, that occurrence is the top-level member
+ * (it must exist: the envelope check found it), so a regular expression reads its token.
+ * Otherwise (the name also occurs in data) the scanner below decides.
+ */
+function schemaVersionToken(text: string): string | null {
+  const first = text.indexOf(schemaVersionKey);
+  if (first !== -1 && first === text.lastIndexOf(schemaVersionKey)) {
+    const token = schemaVersionValue.exec(text)?.[1];
+    if (token !== undefined && !token.startsWith('"') && !token.startsWith('{') && !token.startsWith('[')) {
+      return token;
+    }
+  }
+  return topLevelValueToken(text, 'schema_version');
 }
 
 /**

@@ -48,6 +48,11 @@ export type ConsumeOptions = {
   readonly signal: AbortSignal;
   readonly batchMessagesMax: number;
   readonly batchBytesMax: number;
+  /**
+   * Partitions whose batches may be in the handler at once (kafkajs's
+   * partitionsConsumedConcurrently); batches of one partition are always one at a time.
+   */
+  readonly partitionsConcurrently?: number;
 };
 
 /** The reading side, shaped like a Kafka consumer group member. */

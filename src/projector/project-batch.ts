@@ -26,8 +26,8 @@ export type BatchResult = BatchCounts & {
   missingPeriods: string[];
 };
 
-/** A state as loaded (existed) and whether this batch changed it (dirty). */
-type StateSlot = { state: RefState; existed: boolean; dirty: boolean };
+/** A state as loaded (its version; 0 when new) and whether this batch changed it. */
+type StateSlot = { state: RefState; version: number; dirty: boolean };
 
 type PartitionHead = { nextOffset: number; chainSeq: number; chainHead: string };
 
@@ -162,7 +162,7 @@ function applyOutcome(
   writes.counts.posted += 1;
   posted.set(entry.eventId, { payloadSha256: entry.payloadSha256, entryId: entry.entryId, position });
   for (const [key, state] of outcome.posting.changes) {
-    writes.states.set(key, { state, existed: writes.states.get(key)?.existed ?? false, dirty: true });
+    writes.states.set(key, { state, version: writes.states.get(key)?.version ?? 0, dirty: true });
   }
 }
 
@@ -195,9 +195,12 @@ async function loadPostedEvents(client: Client, eventIds: string[]): Promise<Map
 async function loadStates(client: Client, keys: string[]) {
   const states = new Map<string, StateSlot>();
   if (keys.length === 0) return states;
-  const result = await client.query<{ ref_key: string; state: string }>(
-    'SELECT ref_key, state::text AS state FROM ledger.projection_state WHERE ref_key = ANY($1::text[])', [keys]);
-  for (const row of result.rows) states.set(row.ref_key, { state: decodeState(row.state), existed: true, dirty: false });
+  const result = await client.query<{ ref_key: string; state: string; version: string }>(
+    `SELECT ref_key, state, version FROM ledger.projection_state
+      WHERE ref_key = ANY($1::text[])`, [keys]);
+  for (const row of result.rows) {
+    states.set(row.ref_key, { state: decodeState(row.state), version: Number(row.version), dirty: false });
+  }
   return states;
 }
 
@@ -239,27 +242,32 @@ function lineRows(e: JournalEntry): CopyValue[][] {
     l.dims.rental_id ?? null, l.dims.driver_id ?? null, l.dims.market ?? null, l.dims.processor ?? null]);
 }
 
-/**
- * New keys are INSERTed without ON CONFLICT: if another partition's transaction created the
- * same key meanwhile (a producer reusing an id across keys), the unique violation aborts
- * this batch, and its retry sees the key and rejects the event as a duplicate reference.
- */
-async function writeStates(client: Client, states: Map<string, StateSlot>) {
-  const inserted: [string[], string[]] = [[], []];
-  const updated: [string[], string[]] = [[], []];
-  for (const [key, { state, existed, dirty }] of states) {
-    if (!dirty) continue;
-    const target = existed ? updated : inserted;
-    target[0].push(key);
-    target[1].push(encodeState(state));
-  }
-  if (inserted[0].length > 0) {
-    await client.query(`INSERT INTO ledger.projection_state (ref_key, state)
-      SELECT * FROM unnest($1::text[], $2::jsonb[])`, inserted);
-  }
-  if (updated[0].length > 0) {
-    await client.query(`UPDATE ledger.projection_state s SET state = u.state
-      FROM unnest($1::text[], $2::jsonb[]) AS u(ref_key, state) WHERE s.ref_key = u.ref_key`, updated);
+export class StateConflictError extends Error {
+  constructor(expected: number, written: number) {
+    super(`projection state changed under this batch: ${written} of ${expected} keys written; retrying`);
+    this.name = 'StateConflictError';
   }
 }
 
+/**
+ * Every changed key is written at the version this batch read (0: new). If another
+ * partition's transaction wrote the key meanwhile (a producer reusing an id across
+ * ordering keys), fewer rows are written than expected and the batch is retried; the
+ * retry sees the key and the rules reject the event as a duplicate reference. The rows go
+ * through COPY into a session temp table: one round trip, no array encoding.
+ */
+async function writeStates(client: Client, states: Map<string, StateSlot>): Promise<void> {
+  const rows: CopyValue[][] = [];
+  for (const [key, { state, version, dirty }] of states) {
+    if (dirty) rows.push([key, encodeState(state), version]);
+  }
+  if (rows.length === 0) return;
+  await client.query(`CREATE TEMP TABLE IF NOT EXISTS state_batch
+    (ref_key text, state text, version_read bigint) ON COMMIT DELETE ROWS`);
+  await copyRows(client, 'state_batch', ['ref_key', 'state', 'version_read'], rows);
+  const written = await client.query(`INSERT INTO ledger.projection_state AS s (ref_key, state, version)
+      SELECT ref_key, state, version_read + 1 FROM state_batch
+    ON CONFLICT (ref_key) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version
+      WHERE s.version = EXCLUDED.version - 1`);
+  if (written.rowCount !== rows.length) throw new StateConflictError(rows.length, written.rowCount ?? 0);
+}

@@ -5,7 +5,7 @@
 import { limits } from '../limits.ts';
 import type { LogConsumer, PartitionBatch, TopicPartition } from '../log/types.ts';
 import { withTransaction, type Pool } from '../db/database.ts';
-import { projectBatch, type BatchCounts } from './project-batch.ts';
+import { projectBatch, StateConflictError, type BatchCounts } from './project-batch.ts';
 
 export type Watermark = Record<string, number>;
 
@@ -28,6 +28,8 @@ export type ProjectorOptions = {
   /** Called every `limits.checkpointEntriesInterval` posted entries and at the end. */
   readonly checkpoint?: () => Promise<void>;
   readonly batchMessagesMax?: number;
+  /** Partitions projected at once, each in its own transaction (default 2: one per core). */
+  readonly partitionsConcurrently?: number;
 };
 
 export type ProjectorResult = BatchCounts & { watermark: Watermark };
@@ -61,6 +63,7 @@ export async function runProjector(options: ProjectorOptions): Promise<Projector
     signal: options.signal,
     batchMessagesMax: options.batchMessagesMax ?? limits.batchMessagesMax,
     batchBytesMax: limits.batchBytesMax,
+    partitionsConcurrently: options.partitionsConcurrently ?? 2,
   });
   if (options.checkpoint !== undefined) await options.checkpoint();
   return { ...totals, watermark: await readWatermark(pool) };
@@ -81,8 +84,8 @@ async function projectWithRetries(pool: Pool, batch: PartitionBatch, ensured: Se
         ensured.add(period);
       }
     } catch (error) {
-      const uniqueViolation = (error as { code?: string }).code === '23505';
-      if (!uniqueViolation || attempt >= limits.transactionAttemptsMax) throw error;
+      const lostRace = error instanceof StateConflictError || (error as { code?: string }).code === '23505';
+      if (!lostRace || attempt >= limits.transactionAttemptsMax) throw error;
     }
     if (attempt >= limits.transactionAttemptsMax) {
       throw new Error(`batch ${batch.topic}/${batch.partition} could not be projected in ${attempt} attempts`);

@@ -128,7 +128,7 @@ describe('progress belongs to the handler', () => {
     ).rejects.toThrow(/nextOffset 9 for events\/0 is not past the batch/);
   });
 
-  it('asks startOffset once per partition before any batch; refuses a start past the end', async () => {
+  it('asks startOffset per partition before any batch; refuses a start past the end', async () => {
     const log = await logWith(2, 3);
     const events: string[] = [];
     await log.consumer().consume(
@@ -188,7 +188,7 @@ describe('batches', () => {
 });
 
 describe('follow', () => {
-  it('without follow, stops at the end offsets seen at its start, while records arrive', async () => {
+  it('without follow, stops at the end offsets seen at its start as records arrive', async () => {
     const log = await logWith(1, 6);
     const seen: number[] = [];
     await log.consumer().consume(

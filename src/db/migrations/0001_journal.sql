@@ -84,11 +84,11 @@ CREATE TABLE ledger.journal_entries (
   entry_hash bytea NOT NULL CHECK (length(entry_hash) = 32),
   line_count smallint NOT NULL CHECK (line_count >= 0),
   recorded_at timestamptz NOT NULL DEFAULT now(),
-  UNIQUE (topic, partition, "offset"),
+  -- entry_id is derived from the log position (entry.ts), so the primary key also allows
+  -- one entry per position; the chain's order is unique per partition.
   UNIQUE (topic, partition, chain_seq),
   CHECK (late = (booked_period > date_trunc('month', effective_at AT TIME ZONE 'UTC')::date))
 );
-CREATE INDEX journal_entries_booked ON ledger.journal_entries (booked_period, effective_at);
 
 -- Lines, range-partitioned by booked month: a report reads one or a few partitions, and
 -- a billion lines stay in tables of manageable size. Partitions are made on demand by
@@ -224,9 +224,13 @@ CREATE TABLE ledger.duplicate_deliveries (
 
 -- What the posting rules need to know of rentals, payments, disputes and payouts. Derived
 -- data (rebuildable by replaying the log), so it may be updated, unlike the journal.
+-- version counts the changes of a key: a batch writes a key only at the version it read
+-- (optimistic concurrency), so two partitions' transactions can never both change one key.
 CREATE TABLE ledger.projection_state (
   ref_key text PRIMARY KEY,
-  state jsonb NOT NULL
+  state text NOT NULL, -- JSON (state.ts encodeState); text, since it is only read whole
+
+  version bigint NOT NULL CHECK (version >= 1)
 );
 
 CREATE TABLE ledger.signing_keys (

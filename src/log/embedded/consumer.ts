@@ -58,21 +58,31 @@ export class EmbeddedConsumer implements LogConsumer {
     await Promise.allSettled(readers.map((reader) => reader.close()));
   }
 
-  /** Round-robin: each round gives every partition with data at most one batch. */
+  /**
+   * Round-robin: each round gives every partition with data at most one batch, up to
+   * `partitionsConcurrently` partitions at a time (their handlers overlap: one prepares in
+   * JavaScript while another waits on PostgreSQL).
+   */
   private async run(assignments: Assignment[], options: ConsumeOptions): Promise<void> {
     const pollIntervalMs = this.options.pollIntervalMs ?? pollIntervalMsDefault;
+    const concurrency = options.partitionsConcurrently ?? 1;
+    invariant(Number.isSafeInteger(concurrency) && concurrency >= 1, 'concurrency is a positive integer');
     // Endless by design when following: it ends on abort, on an error, or (not following)
     // once every partition reached the end offset it had at the start.
     for (;;) {
       let batchCount = 0;
+      const ready: Assignment[] = [];
       for (const assignment of assignments) {
-        if (options.signal.aborted) return;
         if (options.follow && assignment.nextOffset >= assignment.endOffset) {
           assignment.endOffset = await assignment.reader.committedEndOffset();
         }
-        if (assignment.nextOffset >= assignment.endOffset) continue;
-        await deliverBatch(assignment, options);
-        batchCount += 1;
+        if (assignment.nextOffset < assignment.endOffset) ready.push(assignment);
+      }
+      for (let start = 0; start < ready.length; start += concurrency) {
+        if (options.signal.aborted) return;
+        const group = ready.slice(start, start + concurrency);
+        await Promise.all(group.map((assignment) => deliverBatch(assignment, options)));
+        batchCount += group.length;
       }
       if (options.signal.aborted) return;
       if (!options.follow && assignments.every((each) => each.nextOffset >= each.endOffset)) return;

@@ -10,7 +10,6 @@ export class FileWindow {
   /** Each chunk is a fresh buffer, never reused: messages may keep slices of it. */
   private chunk: Buffer = Buffer.alloc(0);
   private chunkPosition = 0;
-  private sizeBytes = 0;
 
   private constructor(
     readonly path: string,
@@ -21,9 +20,7 @@ export class FileWindow {
   static async open(path: string, readChunkBytes = readChunkBytesDefault): Promise<FileWindow> {
     invariant(readChunkBytes >= 64, 'a read chunk holds at least a frame header');
     const handle = await open(path, 'r');
-    const window = new FileWindow(path, handle, readChunkBytes);
-    window.sizeBytes = (await handle.stat()).size;
-    return window;
+    return new FileWindow(path, handle, readChunkBytes);
   }
 
   /** The bytes at [position, position + lengthBytes) if the current chunk holds them. */
@@ -42,30 +39,39 @@ export class FileWindow {
 
   /**
    * Exactly `lengthBytes` bytes at `position`, or null when the file ends before them. The
-   * file may grow (another process appends), so its size is checked again before giving up.
+   * file may have grown (another process appends) or, past a committed end, shrunk (a
+   * writer's recovery), so its size is read again for every chunk.
    */
   async load(position: number, lengthBytes: number): Promise<Buffer | null> {
-    invariant(Number.isSafeInteger(position) && position >= 0, 'position is valid');
+    invariant(Number.isSafeInteger(position), 'position is an integer');
+    invariant(position >= 0, 'position is not negative');
     invariant(lengthBytes > 0, 'a read asks for at least one byte');
     const cachedBytes = this.cached(position, lengthBytes);
     if (cachedBytes !== undefined) return cachedBytes;
-    if (position + lengthBytes > this.sizeBytes) {
-      this.sizeBytes = (await this.handle.stat()).size;
-      if (position + lengthBytes > this.sizeBytes) return null;
-    }
+    const sizeBytes = await this.currentSizeBytes();
+    if (position + lengthBytes > sizeBytes) return null;
     const wantedBytes = Math.max(lengthBytes, this.readChunkBytes);
-    const readBytes = Math.min(wantedBytes, this.sizeBytes - position);
-    const chunk = Buffer.allocUnsafe(readBytes);
-    await this.readFully(chunk, position);
-    this.chunk = chunk;
+    const buffer = Buffer.allocUnsafe(Math.min(wantedBytes, sizeBytes - position));
+    const filledBytes = await this.readUntilEnd(buffer, position);
+    this.chunk = buffer.subarray(0, filledBytes);
     this.chunkPosition = position;
-    return chunk.subarray(0, lengthBytes);
+    if (filledBytes < lengthBytes) return null;
+    return this.chunk.subarray(0, lengthBytes);
+  }
+
+  /**
+   * Drops the cached chunk. Bytes past a committed end can change: a writer's recovery
+   * cuts a torn tail and appends new records in its place. A reader that finds a bad
+   * record in its cache reads the file again before calling it damage.
+   */
+  forgetChunk(): void {
+    this.chunk = Buffer.alloc(0);
+    this.chunkPosition = 0;
   }
 
   /** The file's size now, read from the file system rather than remembered. */
   async currentSizeBytes(): Promise<number> {
-    this.sizeBytes = (await this.handle.stat()).size;
-    return this.sizeBytes;
+    return (await this.handle.stat()).size;
   }
 
   async close(): Promise<void> {
@@ -73,9 +79,10 @@ export class FileWindow {
     await this.handle.close();
   }
 
-  private async readFully(target: Buffer, position: number): Promise<void> {
+  /** Fills `target` from `position`, or less when the file ends (shrank) first. */
+  private async readUntilEnd(target: Buffer, position: number): Promise<number> {
     let filledBytes = 0;
-    // Each read returns at least one byte or the file shrank; the loop is bounded by the size.
+    // Each round reads at least one byte or stops, so the target's size bounds the rounds.
     while (filledBytes < target.length) {
       const { bytesRead } = await this.handle.read(
         target,
@@ -83,10 +90,9 @@ export class FileWindow {
         target.length - filledBytes,
         position + filledBytes,
       );
-      if (bytesRead === 0) {
-        throw new Error(`${this.path} shrank while being read at byte ${position + filledBytes}`);
-      }
+      if (bytesRead === 0) break;
       filledBytes += bytesRead;
     }
+    return filledBytes;
   }
 }

@@ -146,20 +146,29 @@ export class PartitionReader {
   private async frameAtCursor(): Promise<Buffer> {
     const cursor = this.cursor;
     invariant(cursor !== null, 'a cursor is placed before reading');
+    const frame = await this.frameOrProblem(cursor);
+    if (typeof frame !== 'string') return frame;
+    // The cached chunk may predate a writer's recovery (see FileWindow.forgetChunk).
+    cursor.window.forgetChunk();
+    const fresh = await this.frameOrProblem(cursor);
+    if (typeof fresh === 'string') throw corruptAt(cursor, fresh);
+    return fresh;
+  }
+
+  private async frameOrProblem(cursor: Cursor): Promise<Buffer | string> {
     // The common case reads the length straight from the cached chunk, allocating nothing.
     const bodyBytes =
       cursor.window.cachedUint32(cursor.position) ?? (await this.bodyBytesAt(cursor));
     const frameBytes = frameBytesOf(bodyBytes);
-    if (frameBytes === null) throw corruptAt(cursor, 'has a bad length');
+    if (frameBytes === null) return 'has a bad length';
     const frame =
       cursor.window.cached(cursor.position, frameBytes) ??
       (await cursor.window.load(cursor.position, frameBytes));
-    if (frame === null) throw corruptAt(cursor, 'is cut short');
+    if (frame === null) return 'is cut short';
     const header = decodeFrameHeader(frame);
     invariant(header !== null, 'a frame with a valid length has a header');
     invariant(header.frameBytes === frameBytes, 'the frame length reads the same twice');
-    if (!frameCrcMatches(frame, header)) throw corruptAt(cursor, 'has a CRC mismatch');
-    return frame;
+    return frameCrcMatches(frame, header) ? frame : 'has a CRC mismatch';
   }
 
   /** The length field at the cursor, from the file; at a segment's end, from the next one. */

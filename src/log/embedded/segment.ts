@@ -112,25 +112,40 @@ export class SegmentIndex {
     // Each round indexes one record below endOffset, so endOffset bounds the rounds.
     while (this.scannedNextOffset <= targetOffset) {
       const position = this.scannedPosition;
-      const start =
-        window.cached(position, frameScanBytes) ?? (await window.load(position, frameScanBytes));
-      if (start === null) return;
-      const header = decodeFrameHeader(start);
-      if (header === null) throw logCorrupt(window.path, `bad record length at byte ${position}`);
-      const offset = frameOffset(start);
-      if (offset !== this.scannedNextOffset) {
-        const expected = this.scannedNextOffset;
-        const problem = `record at byte ${position} has offset ${offset}, expected ${expected}`;
-        throw logCorrupt(window.path, problem);
+      let frame = await this.frameAt(window, position);
+      if (typeof frame === 'string') {
+        // The cached chunk may predate a writer's recovery (see FileWindow.forgetChunk).
+        window.forgetChunk();
+        frame = await this.frameAt(window, position);
       }
+      if (typeof frame === 'string') throw logCorrupt(window.path, frame);
+      if (frame === null) return;
       const last = this.positions[this.positions.length - 1];
       if (last === undefined || position - last >= this.intervalBytes) {
-        this.offsets.push(offset);
+        this.offsets.push(this.scannedNextOffset);
         this.positions.push(position);
       }
-      this.scannedPosition = position + header.frameBytes;
-      this.scannedNextOffset = offset + 1;
+      this.scannedPosition = position + frame.frameBytes;
+      this.scannedNextOffset += 1;
     }
+  }
+
+  /** The frame's size if it is the next record; null at the file's end; else the problem. */
+  private async frameAt(
+    window: FileWindow,
+    position: number,
+  ): Promise<{ frameBytes: number } | null | string> {
+    const start =
+      window.cached(position, frameScanBytes) ?? (await window.load(position, frameScanBytes));
+    if (start === null) return null;
+    const header = decodeFrameHeader(start);
+    if (header === null) return `bad record length at byte ${position}`;
+    const offset = frameOffset(start);
+    const expected = this.scannedNextOffset;
+    if (offset !== expected) {
+      return `record at byte ${position} has offset ${offset}, expected ${expected}`;
+    }
+    return header;
   }
 
   /** The indexed record at or before `offset`: where a seek starts reading. */

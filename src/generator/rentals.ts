@@ -180,8 +180,8 @@ function runTrip(
   }
   for (const payment of incidentals) {
     const capturedAtMs = payment.captureDraft.occurredAtMs;
-    if (!rng.chancePermille(odds.incidentalRefundedOpen) || closeAtMs - capturedAtMs < 3 * minuteMs)
-      continue;
+    const refunded = rng.chancePermille(odds.incidentalRefundedOpen);
+    if (!refunded || closeAtMs - capturedAtMs < 3 * minuteMs) continue;
     const atMs = rng.between(capturedAtMs + minuteMs, closeAtMs - minuteMs);
     appendRefund(context, rental, payment, refundable(payment.captured, payment.refunded), atMs);
   }
@@ -314,7 +314,8 @@ function runDispute(
   if (!rng.chancePermille(odds.disputed)) return [];
   const undisputed: Money = subtract(booking.captured.total, booking.refunded.total);
   if (undisputed.minor < disputeAmountMinMinor) return [];
-  const amount = rng.chancePermille(750) ? undisputed : applyRate(undisputed, '0.5', roundings.disputeShare);
+  const whole = rng.chancePermille(750);
+  const amount = whole ? undisputed : applyRate(undisputed, '0.5', roundings.disputeShare);
   const fee = fromMinor(amount.currency, disputeFeeMinor);
   const openedAtMs = booking.captureDraft.occurredAtMs + rng.between(12 * dayMs, 30 * dayMs);
   const dispute = appendDisputeOpened(context, rental, booking, { amount, fee }, openedAtMs);

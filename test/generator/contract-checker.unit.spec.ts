@@ -644,7 +644,7 @@ describe('a clean stream keeps the contract', () => {
     expect(repeats / lines.length).toBeLessThan(0.015);
   });
 
-  it('never drives pending funds or an owner payable negative, and keeps each key in time order', () => {
+  it('keeps pending funds and owner payables non-negative, and each key in time order', () => {
     expect(outcome.checker.problems.slice(0, 5)).toEqual([]);
   });
 

@@ -9,7 +9,7 @@ import { publishLines } from '../src/log/publish.ts';
 import { runProjector } from '../src/projector/projector.ts';
 import { benchDatabase, nowMs, perSecond } from './support.ts';
 
-const eventsWanted = Number(process.env.BENCH_EVENTS ?? 200_000);
+const eventsWanted = 200_000;
 const partitions = 6;
 const topic = 'marketplace.events';
 
@@ -25,7 +25,6 @@ export async function benchProjector(): Promise<void> {
     const started = nowMs();
     const result = await runProjector({
       pool: db.pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
-      partitionsConcurrently: Number(process.env.BENCH_CONC ?? 2), batchMessagesMax: Number(process.env.BENCH_BATCH ?? 2000),
     });
     const projectorMs = nowMs() - started;
     await consumer.close();

@@ -4,7 +4,7 @@ import { invariant } from './errors.ts';
 
 export const limits = {
   /** Messages in one projector transaction. */
-  batchMessagesMax: 2_000,
+  batchMessagesMax: 5_000,
   /** Bytes of message values in one projector transaction. */
   batchBytesMax: 16 * 1024 * 1024,
   /** A log message value larger than this is quarantined unread (as malformed_json). */

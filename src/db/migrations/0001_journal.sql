@@ -136,7 +136,11 @@ CREATE TABLE ledger.journal_lines (
     WHEN '5900' THEN num_nonnulls(owner_id, rental_id, driver_id, market, processor) = 0
     ELSE false END)
 ) PARTITION BY RANGE (booked_period);
-CREATE INDEX journal_lines_account ON ledger.journal_lines (account, currency, effective_at);
+-- Lines arrive roughly in effective-time order within a month's partition, so a BRIN
+-- index serves time-range scans (as_of, a day) at almost no cost on the insert path; a
+-- btree here cost a fifth of the projector's throughput. Lineage reads by entry_id (the
+-- primary key); reports read whole monthly partitions.
+CREATE INDEX journal_lines_effective ON ledger.journal_lines USING brin (effective_at);
 
 -- Second path for "an entry balances": every statement that inserts lines is checked per
 -- entry and currency, and an entry's lines must all arrive in that one statement (their

@@ -165,6 +165,11 @@ function serverFlags(settings: Readonly<Record<string, string>>): string[] {
     listen_addresses: '127.0.0.1',
     unix_socket_directories: '',
     max_connections: '200',
+    // A write-heavy journal: fewer checkpoints mean fewer full-page images in the WAL,
+    // and compressing those that remain halves its volume. Durability is unchanged.
+    max_wal_size: '4GB',
+    checkpoint_timeout: '15min',
+    wal_compression: 'on',
     ...settings,
   };
   return Object.entries(all).flatMap(([name, value]) => ['-c', `${name}=${value}`]);

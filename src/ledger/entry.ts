@@ -6,7 +6,7 @@ import { invariant } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { canonicalJson, sha256, sha256Hex } from './canonical.ts';
 import { accountByCode, dimensionNames } from './chart.ts';
-import type { Line } from './rules.ts';
+import type { Line, Subject } from './rules.ts';
 import { toDecimalString, type CurrencyCode } from './money.ts';
 
 export type LogPosition = { readonly topic: string; readonly partition: number; readonly offset: number };
@@ -26,6 +26,8 @@ export type JournalEntry = {
   readonly rule: string;
   readonly ruleVersion: number;
   readonly payloadSha256: string;
+  /** What the entry is about (rules.ts Subject): reports group by it. */
+  readonly subject: Subject;
   readonly lines: readonly Line[];
   readonly prevHash: string;
   readonly hash: string;
@@ -73,7 +75,7 @@ function entryHashFields(entry: Omit<JournalEntry, 'hash'>): unknown[] {
   return [
     entryHashVersion, entry.prevHash, entry.chainSeq, entry.entryId, entry.eventId, entry.eventType,
     entry.position.topic, entry.position.partition, entry.position.offset, entry.effectiveAt,
-    entry.bookedPeriod, entry.late, entry.rule, entry.ruleVersion, entry.payloadSha256,
+    entry.bookedPeriod, entry.late, entry.rule, entry.ruleVersion, entry.payloadSha256, entry.subject,
     entry.lines.map((l) => [l.account, l.side, toDecimalString(l.amount), l.amount.currency, l.dims]),
   ];
 }
@@ -85,6 +87,9 @@ function entryHashFields(entry: Omit<JournalEntry, 'hash'>): unknown[] {
  */
 export function entryHashInputFast(entry: Omit<JournalEntry, 'hash'>): string {
   const q = JSON.stringify;
+  const subjectKeys = Object.keys(entry.subject)
+    .filter((k) => entry.subject[k as keyof Subject] !== undefined).sort();
+  const subject = subjectKeys.map((k) => `${q(k)}:${q(entry.subject[k as keyof Subject])}`).join(',');
   let lines = '';
   for (const [index, l] of entry.lines.entries()) {
     const dimKeys = Object.keys(l.dims).filter((k) => l.dims[k as keyof typeof l.dims] !== undefined).sort();
@@ -95,7 +100,7 @@ export function entryHashInputFast(entry: Omit<JournalEntry, 'hash'>): string {
   return `[${entryHashVersion},${q(entry.prevHash)},${entry.chainSeq},${q(entry.entryId)},` +
     `${q(entry.eventId)},${q(entry.eventType)},${q(entry.position.topic)},${entry.position.partition},` +
     `${entry.position.offset},${q(entry.effectiveAt)},${q(entry.bookedPeriod)},${entry.late},` +
-    `${q(entry.rule)},${entry.ruleVersion},${q(entry.payloadSha256)},[${lines}]]`;
+    `${q(entry.rule)},${entry.ruleVersion},${q(entry.payloadSha256)},{${subject}},[${lines}]]`;
 }
 
 export function entryHash(entry: Omit<JournalEntry, 'hash'>): string {

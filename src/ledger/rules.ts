@@ -21,12 +21,22 @@ import {
 
 export type Line = { account: string; side: Side; amount: Money; dims: Dims };
 
+/**
+ * What an entry is about, for reports that group by it: the currency, market, owner and
+ * rental of the event, completed from what it refers to (a refund's market is its
+ * payment's). Absent where the event has none (a processor payout has no owner).
+ */
+export type Subject = {
+  currency?: CurrencyCode; market?: string; owner_id?: string; rental_id?: string;
+};
+
 export type Posting = {
   kind: 'posted';
   /** The posting rule and its version, kept on the entry for lineage. */
   rule: string;
   ruleVersion: number;
   lines: Line[];
+  subject: Subject;
   changes: Array<[key: string, state: RefState]>;
 };
 
@@ -56,8 +66,16 @@ export function decide(event: LedgerEvent, view: StateView): Decision {
   }
 }
 
-function posted(rule: string, lines: Line[], changes: Array<[string, RefState]>): Posting {
-  return { kind: 'posted', rule, ruleVersion, lines: lines.filter((l) => !isZero(l.amount)), changes };
+function posted(
+  rule: string, subject: Subject, lines: Line[], changes: Array<[string, RefState]>,
+): Posting {
+  const defined: Subject = {};
+  for (const [name, value] of Object.entries(subject)) {
+    if (value !== undefined) (defined as Record<string, string>)[name] = value as string;
+  }
+  return {
+    kind: 'posted', rule, ruleVersion, lines: lines.filter((l) => !isZero(l.amount)), subject: defined, changes,
+  };
 }
 
 function line(account: string, side: Side, amount: Money, dims: Dims = {}): Line {
@@ -123,7 +141,8 @@ function decideCaptured(d: CapturedData, view: StateView): Decision {
     line('2200', 'credit', d.tax, pick(d, 'market')),
     line('2100', 'credit', d.deposit, pick(d, 'driver_id', 'rental_id')),
   ];
-  return posted('payment.captured', lines, [
+  const subject = { currency: d.currency, market: d.market, owner_id: d.owner_id, rental_id: d.rental_id };
+  return posted('payment.captured', subject, lines, [
     [refKey('payment', d.payment_id), paymentAfterCapture(d)],
     [refKey('rental', d.rental_id), rentalAfterCapture(rental, d)],
   ]);
@@ -144,7 +163,7 @@ function paymentAfterCapture(d: CapturedData): PaymentState {
 function rentalAfterCapture(rental: RentalState | undefined, d: CapturedData): RentalState {
   const base: RentalState = rental ?? {
     kind: 'rental', status: 'open', owner_id: d.owner_id, driver_id: d.driver_id,
-    market: d.market, processor: d.processor, open: {}, deposits: {},
+    market: d.market, processor: d.processor, currency: d.currency, open: {}, deposits: {},
   };
   const open = base.open[d.currency] ?? zeroOpen(d.currency);
   const deposits = base.deposits[d.currency] ?? { captured: zero(d.currency), used: zero(d.currency) };
@@ -193,7 +212,8 @@ function decideClosed(type: string, d: ClosedData, view: StateView): Decision {
   }
   const open: RentalState['open'] = {};
   for (const currency of currenciesInOrder) open[currency] = zeroOpen(currency);
-  return posted(type, lines, [[refKey('rental', d.rental_id), { ...rental, status: 'closed', open }]]);
+  const subject = { currency: rental.currency, market: d.market, owner_id: d.owner_id, rental_id: d.rental_id };
+  return posted(type, subject, lines, [[refKey('rental', d.rental_id), { ...rental, status: 'closed', open }]]);
 }
 
 // ---- payment.refunded ------------------------------------------------------------------
@@ -238,7 +258,10 @@ function decideRefunded(d: RefundedData, view: StateView): Decision {
     line('2200', 'debit', d.tax, market),
     line('1100', 'credit', d.total, { processor: payment.processor }),
   ];
-  return posted('payment.refunded', lines, [
+  const subject = {
+    currency: d.currency, market: payment.market, owner_id: payment.owner_id, rental_id: d.rental_id,
+  };
+  return posted('payment.refunded', subject, lines, [
     [refKey('refund', d.refund_id), { kind: 'refund' }],
     [refKey('payment', d.payment_id), paymentAfterRefund(payment, d)],
     [refKey('rental', d.rental_id), rentalAfterRefund(rental, d)],
@@ -328,7 +351,8 @@ function decideDepositReleased(d: DepositReleasedData, view: StateView): Decisio
   const problem = depositCheck(d, rental);
   if (problem !== null) return problem;
   const known = rental as RentalState;
-  return posted('deposit.released', [
+  const subject = { currency: d.currency, market: known.market, owner_id: known.owner_id, rental_id: d.rental_id };
+  return posted('deposit.released', subject, [
     line('2100', 'debit', d.amount, pick(d, 'driver_id', 'rental_id')),
     line('1100', 'credit', d.amount, { processor: known.processor }),
   ], [[refKey('rental', d.rental_id), rentalAfterDeposit(known, d.currency, d.amount)]]);
@@ -342,7 +366,8 @@ function decideDepositApplied(d: DepositAppliedData, view: StateView): Decision 
   const problem = depositCheck(d, rental);
   if (problem !== null) return problem;
   const known = rental as RentalState;
-  return posted('deposit.applied', [
+  const subject = { currency: d.currency, market: known.market, owner_id: d.owner_id, rental_id: d.rental_id };
+  return posted('deposit.applied', subject, [
     line('2100', 'debit', d.amount, pick(d, 'driver_id', 'rental_id')),
     line('2010', 'credit', d.amount, pick(d, 'owner_id')),
   ], [[refKey('rental', d.rental_id), rentalAfterDeposit(known, d.currency, d.amount)]]);
@@ -372,7 +397,10 @@ function decideDisputeOpened(d: DisputeOpenedData, view: StateView): Decision {
     kind: 'dispute', payment_id: d.payment_id, rental_id: d.rental_id, currency: d.currency,
     amount: d.amount, market: payment.market, processor: payment.processor, decided: false,
   };
-  return posted('dispute.opened', [
+  const subject = {
+    currency: d.currency, market: payment.market, owner_id: payment.owner_id, rental_id: d.rental_id,
+  };
+  return posted('dispute.opened', subject, [
     line('5100', 'debit', d.amount, { market: payment.market }),
     line('5110', 'debit', d.dispute_fee, { processor: payment.processor }),
     line('1100', 'credit', add(d.amount, d.dispute_fee), { processor: payment.processor }),
@@ -396,7 +424,8 @@ function decideDisputeWon(d: DisputeWonData, view: StateView): Decision {
   if (compare(d.amount, dispute.amount) !== 0) {
     return disagreement('amount', show(d.amount), show(dispute.amount), `dispute ${d.dispute_id}`);
   }
-  return posted('dispute.won', [
+  const subject = { currency: d.currency, market: dispute.market, rental_id: d.rental_id };
+  return posted('dispute.won', subject, [
     line('1100', 'debit', d.amount, { processor: dispute.processor }),
     line('5100', 'credit', d.amount, { market: dispute.market }),
   ], [[refKey('dispute', d.dispute_id), { ...dispute, decided: true }]]);
@@ -412,7 +441,7 @@ function decidePayoutPaid(d: PayoutPaidData, view: StateView): Decision {
     kind: 'payout', owner_id: d.owner_id, currency: d.currency, amount: d.amount,
     processor: d.processor, failed: false,
   };
-  return posted('payout.paid', [
+  return posted('payout.paid', { currency: d.currency, owner_id: d.owner_id }, [
     line('2010', 'debit', d.amount, pick(d, 'owner_id')),
     line('1100', 'credit', d.amount, pick(d, 'processor')),
   ], [[refKey('payout', d.payout_id), payout]]);
@@ -435,7 +464,7 @@ function decidePayoutFailed(d: PayoutFailedData, view: StateView): Decision {
   if (compare(d.amount, payout.amount) !== 0) {
     return disagreement('amount', show(d.amount), show(payout.amount), `payout ${d.payout_id}`);
   }
-  return posted('payout.failed', [
+  return posted('payout.failed', { currency: d.currency, owner_id: d.owner_id }, [
     line('1100', 'debit', d.amount, { processor: payout.processor }),
     line('2010', 'credit', d.amount, pick(d, 'owner_id')),
   ], [[refKey('payout', d.payout_id), { ...payout, failed: true }]]);
@@ -451,7 +480,7 @@ function decideProcessorPayout(d: ProcessorPayoutData, view: StateView): Decisio
   const lines = isPositive(d.amount)
     ? [line('1000', 'debit', amount), line('1100', 'credit', amount, pick(d, 'processor'))]
     : [line('1100', 'debit', amount, pick(d, 'processor')), line('1000', 'credit', amount)];
-  return posted('processor.payout', lines, [[key, { kind: 'processor_payout' }]]);
+  return posted('processor.payout', { currency: d.currency }, lines, [[key, { kind: 'processor_payout' }]]);
 }
 
 function decideTaxRemitted(d: TaxRemittedData, view: StateView): Decision {
@@ -459,7 +488,7 @@ function decideTaxRemitted(d: TaxRemittedData, view: StateView): Decision {
   if (view(key) !== undefined) {
     return reject('duplicate_reference', `remittance_id ${JSON.stringify(d.remittance_id)} was already recorded`);
   }
-  return posted('tax.remitted', [
+  return posted('tax.remitted', { currency: d.currency, market: d.market }, [
     line('2200', 'debit', d.amount, pick(d, 'market')),
     line('1000', 'credit', d.amount),
   ], [[key, { kind: 'remittance' }]]);
@@ -471,7 +500,7 @@ function decideAdjustment(d: AdjustmentData, view: StateView): Decision {
     return reject('duplicate_reference', `adjustment_id ${JSON.stringify(d.adjustment_id)} was already posted`);
   }
   const lines = d.lines.map((l) => line(l.account, l.side, l.amount, l.dims));
-  return posted('adjustment.posted', lines, [[key, { kind: 'adjustment' }]]);
+  return posted('adjustment.posted', { currency: d.currency }, lines, [[key, { kind: 'adjustment' }]]);
 }
 
 /** The keys a decision about this event may read, so an adapter can load them in bulk. */

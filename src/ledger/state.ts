@@ -23,6 +23,8 @@ export type RentalState = {
   market: string;
   /** The processor of the rental's first capture: a deposit release goes back through it. */
   processor: string;
+  /** The currency of the rental's first capture: its closing is counted under it. */
+  currency: CurrencyCode;
   open: Partial<Record<CurrencyCode, OpenAmounts>>;
   deposits: Partial<Record<CurrencyCode, DepositAmounts>>;
 };

@@ -153,6 +153,7 @@ function applyOutcome(
     rule: outcome.posting.rule,
     ruleVersion: outcome.posting.ruleVersion,
     payloadSha256: outcome.envelope.payloadSha256,
+    subject: outcome.posting.subject,
     lines: outcome.posting.lines,
     prevHash: writes.head.chainHead,
   });
@@ -215,7 +216,8 @@ async function writeBatch(client: Client, batch: PartitionBatch, writes: BatchWr
     'log_timestamp', 'value_sha256', 'outcome'], writes.raw);
   await copyRows(client, 'ledger.journal_entries', ['entry_id', 'event_id', 'event_type', 'topic',
     'partition', 'offset', 'chain_seq', 'effective_at', 'booked_period', 'late', 'rule', 'rule_version',
-    'payload_sha256', 'prev_hash', 'entry_hash', 'line_count'], writes.entries.map(entryRow));
+    'payload_sha256', 'subject_currency', 'subject_market', 'subject_owner_id', 'subject_rental_id',
+    'prev_hash', 'entry_hash', 'line_count'], writes.entries.map(entryRow));
   await copyRows(client, 'ledger.journal_lines', ['entry_id', 'line_no', 'booked_period', 'effective_at',
     'account', 'side', 'amount_minor', 'currency', 'owner_id', 'rental_id', 'driver_id', 'market',
     'processor'], writes.entries.flatMap(lineRows));
@@ -232,8 +234,9 @@ async function writeBatch(client: Client, batch: PartitionBatch, writes: BatchWr
 function entryRow(e: JournalEntry): CopyValue[] {
   return [e.entryId, e.eventId, e.eventType, e.position.topic, e.position.partition, e.position.offset,
     e.chainSeq, e.effectiveAt, `${e.bookedPeriod}-01`, e.late, e.rule, e.ruleVersion,
-    Buffer.from(e.payloadSha256, 'hex'), Buffer.from(e.prevHash, 'hex'), Buffer.from(e.hash, 'hex'),
-    e.lines.length];
+    Buffer.from(e.payloadSha256, 'hex'), e.subject.currency ?? null, e.subject.market ?? null,
+    e.subject.owner_id ?? null, e.subject.rental_id ?? null, Buffer.from(e.prevHash, 'hex'),
+    Buffer.from(e.hash, 'hex'), e.lines.length];
 }
 
 function lineRows(e: JournalEntry): CopyValue[][] {

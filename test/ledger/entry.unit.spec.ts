@@ -37,6 +37,7 @@ const captureEntry: Unsealed = {
   rule: 'payment.captured',
   ruleVersion: 1,
   payloadSha256: 'a'.repeat(64),
+  subject: { currency: 'USD', market: 'US-CA', owner_id: 'o-1', rental_id: 'r-1' },
   prevHash: 'b'.repeat(64),
   lines: [
     line('1100', 'debit', 57_437n, { processor: 'stripe' }),
@@ -75,7 +76,8 @@ const captureHashInput =
   '[1,"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",7,' +
   '"b536f0bf-0002-8000-8000-0000a49190c9","3f1c2a9e-6a57-4c1e-9f0e-2d7b1e8a4c10",' +
   '"payment.captured","marketplace.events",2,41,"2026-10-30T14:22:05.123000Z","2026-10",false,' +
-  '"payment.captured",1,"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",[' +
+  '"payment.captured",1,"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",' +
+  '{"currency":"USD","market":"US-CA","owner_id":"o-1","rental_id":"r-1"},[' +
   '["1100","debit","574.37","USD",{"processor":"stripe"}],' +
   '["5000","debit","17.63","USD",{"processor":"stripe"}],' +
   '["2300","credit","75.00","USD",{"market":"US-CA","rental_id":"r-1"}],' +
@@ -84,14 +86,15 @@ const captureHashInput =
   '["2000","credit","225.00","USD",{"owner_id":"o-1","rental_id":"r-1"}],' +
   '["2200","credit","27.00","USD",{"market":"US-CA"}],' +
   '["2100","credit","200.00","USD",{"driver_id":"d-1","rental_id":"r-1"}]]]';
-const captureHash = '59fafa143c9c5738d2fdfb1cd7cf5cea7b33401c314a73a24da5fb2b4d9f8ba9';
+const captureHash = '0de37470af647fd8ab3b0fe684712dbbdc3bdbb37ff06e577aedc0d18435abc1';
 
 const lateHashInput =
   '[1,"0000000000000000000000000000000000000000000000000000000000000000",1,' +
   '"b536f0bf-0000-8000-8000-00000069a9e9","3f1c2a9e-6a57-4c1e-9f0e-2d7b1e8a4c10",' +
   '"rental.completed","marketplace.events",0,0,"2026-10-31T23:59:59.999999Z","2026-11",true,' +
-  '"rental.completed",1,"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",[]]';
-const lateHash = 'a11f402a8338277268bfc32da476963a3b1d1866891c6a022243cf3caced8e83';
+  '"rental.completed",1,"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",' +
+  '{"currency":"USD","market":"US-CA","owner_id":"o-1","rental_id":"r-1"},[]]';
+const lateHash = 'ef636d3bebdcb4af4d8d2debee9d1de50bdd8fabe7605c9e9584b6bbed0648b7';
 
 const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 

@@ -139,7 +139,7 @@ function then(ledger: Ledger, outcome: MessageOutcome): Then {
         [account, side, amount, dims, currency]);
       expect(outcome.posting.lines.map(written)).toEqual(expected);
       // The same invariant the writer asserts before INSERT: balanced, positive, exact dims.
-      assertEntryValid({ ...entryFields, entryId: 'spec', lines: outcome.posting.lines });
+      assertEntryValid({ ...entryFields, entryId: 'spec', subject: outcome.posting.subject, lines: outcome.posting.lines });
       return self;
     },
     thenRejects(reason, messageFragment) {

@@ -80,6 +80,11 @@ CREATE TABLE ledger.journal_entries (
   rule text NOT NULL,
   rule_version integer NOT NULL CHECK (rule_version >= 1),
   payload_sha256 bytea NOT NULL CHECK (length(payload_sha256) = 32),
+  -- The entry's subject (rules.ts): what reports group by, covered by the hash.
+  subject_currency text CHECK (subject_currency IN ('USD', 'CAD')),
+  subject_market text CHECK (subject_market <> ''),
+  subject_owner_id text CHECK (subject_owner_id <> ''),
+  subject_rental_id text CHECK (subject_rental_id <> ''),
   prev_hash bytea NOT NULL CHECK (length(prev_hash) = 32),
   entry_hash bytea NOT NULL CHECK (length(entry_hash) = 32),
   line_count smallint NOT NULL CHECK (line_count >= 0),

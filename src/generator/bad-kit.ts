@@ -10,21 +10,9 @@ import type { Rng } from './prng.ts';
 import type { GeneratedWorld, PaymentRecord, RentalRecord } from './records.ts';
 import { timestampText } from './time.ts';
 
-export const rejectionReasons = [
-  'malformed_json',
-  'invalid_envelope',
-  'unsupported_version',
-  'unknown_type',
-  'conflicting_duplicate',
-  'invalid_field',
-  'invalid_amount',
-  'unbalanced',
-  'unknown_reference',
-  'duplicate_reference',
-  'exceeds_remaining',
-  'rental_closed',
-] as const;
-export type RejectionReason = (typeof rejectionReasons)[number];
+// The contract's reasons, from the one list the ledger and the generator share.
+export { rejectionReasons, type RejectionReason } from '../ledger/rejections.ts';
+import type { RejectionReason } from '../ledger/rejections.ts';
 
 export type BadMessage = {
   readonly reason: RejectionReason;

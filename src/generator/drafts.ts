@@ -8,22 +8,9 @@ import { toDecimalString, type Money } from '../ledger/money.ts';
 import type { ProcessorName } from './catalog.ts';
 import type { Rng } from './prng.ts';
 
-export const eventTypes = [
-  'payment.captured',
-  'rental.completed',
-  'rental.cancelled',
-  'payment.refunded',
-  'deposit.released',
-  'deposit.applied',
-  'dispute.opened',
-  'dispute.won',
-  'payout.paid',
-  'payout.failed',
-  'processor.payout',
-  'tax.remitted',
-  'adjustment.posted',
-] as const;
-export type EventType = (typeof eventTypes)[number];
+// The contract's event types, from the one list the ledger and the generator share.
+export { eventTypes, type EventType } from '../ledger/envelope.ts';
+import type { EventType } from '../ledger/envelope.ts';
 
 export type Producer = 'payments' | 'rentals' | 'payouts' | 'treasury' | 'tax' | 'backoffice';
 

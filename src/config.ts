@@ -16,6 +16,13 @@ export type Config = {
   readonly databaseRole: string;
   /** An Ed25519 private key in PEM, when not kept under dataDir. */
   readonly signingKeyPem: string | null;
+  /** Reconciliation: the folder the nightly job takes each day's files from (processor-D.csv, bank-D.csv|xml). */
+  readonly reconInboxDir: string;
+  /** Reconciliation: when the nightly job runs, `HH:MM` in UTC. */
+  readonly reconTimeUtc: string;
+  /** Reconciliation: the grace window and the bank date tolerance, in days (RECONCILIATION.md: 2 and 3). */
+  readonly reconGraceDays: number;
+  readonly reconToleranceDays: number;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -30,6 +37,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpPort: parseInteger('PORT', env.PORT ?? '8080', 0, 65535),
     databaseRole: env.LEDGER_DB_ROLE ?? 'ledger_writer',
     signingKeyPem: nonEmpty(env.LEDGER_SIGNING_KEY),
+    reconInboxDir: path.resolve(nonEmpty(env.LEDGER_RECON_INBOX) ?? path.join(dataDir, 'inbox')),
+    reconTimeUtc: parseTimeOfDay('LEDGER_RECON_TIME', env.LEDGER_RECON_TIME ?? '02:00'),
+    reconGraceDays: parseInteger('LEDGER_RECON_GRACE_DAYS', env.LEDGER_RECON_GRACE_DAYS ?? '2', 0, 60),
+    reconToleranceDays: parseInteger('LEDGER_RECON_TOLERANCE_DAYS', env.LEDGER_RECON_TOLERANCE_DAYS ?? '3', 0, 60),
   };
 }
 
@@ -56,6 +67,13 @@ function parseTopics(value: string): string[] {
     }
   }
   return topics;
+}
+
+function parseTimeOfDay(name: string, value: string): string {
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(value)) {
+    throw new UserError('bad_config', `${name}=${JSON.stringify(value)} is not a time of day HH:MM (UTC)`);
+  }
+  return value;
 }
 
 function parseInteger(name: string, value: string, min: number, max: number): number {

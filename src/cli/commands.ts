@@ -12,6 +12,7 @@ import { loadSigningKey } from '../signing/keys.ts';
 import type { Command, CommandResult, ParsedArgs } from './main.ts';
 import { openLedger, projectOnce, withLedger } from './context.ts';
 import { serve } from './serve.ts';
+import { reconcileCommand } from './reconcile-command.ts';
 
 const string = { type: 'string' } as const;
 const boolean = { type: 'boolean' } as const;
@@ -192,6 +193,7 @@ export const commands: Record<string, Command> = {
   'report run': reportRunCommand,
   'keys export': keysExportCommand,
   checkpoint: checkpointCommand,
+  reconcile: reconcileCommand,
 };
 
 export type { ParsedArgs };

@@ -8,6 +8,7 @@ import { checkpointsDir } from '../integrity/checkpoints.ts';
 import { openLog } from '../log/open.ts';
 import { publishLines } from '../log/publish.ts';
 import { runTrialBalance } from '../reports/report-run.ts';
+import { startNightlyReconciliation } from '../reconciliation/nightly.ts';
 import { openLedger, projectOnce } from './context.ts';
 
 const demo = { seed: 1, rentals: 2_000 } as const;
@@ -25,6 +26,7 @@ export async function serve(config: Config): Promise<void> {
     say(`ledger: projected ${caughtUp.posted} entries, ${caughtUp.duplicates} duplicates, ` +
       `${caughtUp.quarantined} quarantined`);
     await printTrialBalance(ledger.db.pool, say);
+    startNightlyReconciliation(ledger.db.pool, config, say);
     say('ledger: following the log; Ctrl-C to stop');
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());

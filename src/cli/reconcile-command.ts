@@ -1,0 +1,46 @@
+// `ledger reconcile --date YYYY-MM-DD --processor FILE --bank FILE` (CLI.md): one
+// reconciliation run, stored, its json file written under LEDGER_DATA_DIR/reconciliation,
+// and exit 1 on any open break or failed check so that a scheduler notices. A bank file
+// ending in .xml is read as camt.053, any other as CSV.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.ts';
+import { reconLimits } from '../reconciliation/limits.ts';
+import { bankFormatOf, runReconciliation } from '../reconciliation/run.ts';
+import { summaryLines, writeRunFile } from '../reconciliation/nightly.ts';
+import type { Command } from './main.ts';
+import { withLedger } from './context.ts';
+
+const string = { type: 'string' } as const;
+
+function existingFile(flag: string, value: string | boolean | undefined): string {
+  if (typeof value !== 'string' || value === '') throw new UserError('bad_flag', `${flag} FILE is required`);
+  if (!existsSync(value)) throw new UserError('bad_file', `${flag} ${value}: no such file`);
+  return value;
+}
+
+export const reconcileCommand: Command = {
+  usage: 'ledger reconcile --date YYYY-MM-DD --processor FILE --bank FILE [--json]',
+  options: { date: string, processor: string, bank: string },
+  positionals: 0,
+  async run({ values, config }) {
+    const date = typeof values.date === 'string' ? values.date : '';
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new UserError('bad_flag', '--date YYYY-MM-DD is required');
+    const processorPath = existingFile('--processor', values.processor);
+    const bankPath = existingFile('--bank', values.bank);
+    return withLedger(config, {}, async (ledger) => {
+      const run = await runReconciliation(ledger.db.pool, {
+        date, processor: { path: processorPath, format: 'csv' }, bank: { path: bankPath, format: bankFormatOf(bankPath) },
+        requestedBy: 'cli', graceDays: config.reconGraceDays, toleranceDays: config.reconToleranceDays,
+        now: () => new Date(),
+      });
+      const file = await writeRunFile(run, path.join(config.dataDir, 'reconciliation'));
+      const printed = run.breaks.slice(0, reconLimits.breaksPrintedMax);
+      return {
+        json: { ...run, breaks: printed, breaks_total: run.breaks.length, file },
+        text: [...summaryLines(run), `run file: ${file}`].join('\n'),
+        exitCode: run.ok ? 0 : 1,
+      };
+    });
+  },
+};

@@ -7,12 +7,12 @@ import { generateEventStream } from '../generator/index.ts';
 import { readCheckpointFiles, writeCheckpoint } from '../integrity/checkpoints.ts';
 import { verifyLedger } from '../integrity/verify.ts';
 import { publishFile } from '../log/publish.ts';
-import { runTrialBalance, writeJsonRendering } from '../reports/report-run.ts';
 import { loadSigningKey } from '../signing/keys.ts';
 import type { Command, CommandResult, ParsedArgs } from './main.ts';
 import { openLedger, projectOnce, withLedger } from './context.ts';
 import { serve } from './serve.ts';
 import { reconcileCommand } from './reconcile-command.ts';
+import { reportCommands } from './report-commands.ts';
 
 const string = { type: 'string' } as const;
 const boolean = { type: 'boolean' } as const;
@@ -32,10 +32,6 @@ function month(flag: string, value: string | boolean | undefined): string {
   return value;
 }
 
-function required(flag: string, value: string | boolean | undefined): string {
-  if (typeof value !== 'string' || value === '') throw new UserError('bad_flag', `${flag} is required`);
-  return value;
-}
 
 const migrateCommand: Command = {
   usage: 'ledger migrate [--json]',
@@ -128,24 +124,6 @@ const verifyCommand: Command = {
   }),
 };
 
-const reportRunCommand: Command = {
-  usage: 'ledger report run NAME [--as-of TS] [--period YYYY-MM] [--year YYYY] [--format json] [--out DIR] [--json]',
-  options: { 'as-of': string, period: string, year: string, format: string, out: string },
-  positionals: 1,
-  run: ({ values, positionals, config }) => withLedger(config, {}, async (ledger) => {
-    const name = positionals[0] as string;
-    if (name !== 'trial-balance') {
-      throw new UserError('bad_report', `report ${JSON.stringify(name)} is not available yet; available: trial-balance`);
-    }
-    const formats = (typeof values.format === 'string' ? values.format : 'json').split(',');
-    if (formats.some((f) => f !== 'json')) throw new UserError('bad_flag', '--format: only json is available yet');
-    const run = await runTrialBalance(ledger.db.pool, required('--as-of', values['as-of']), 'cli', new Date());
-    const out = typeof values.out === 'string' ? values.out : path.join(config.dataDir, 'reports');
-    const file = await writeJsonRendering(run, out);
-    return { json: { run_id: run.run_id, files: { json: file } }, text: `run ${run.run_id}: ${file}` };
-  }),
-};
-
 const keysExportCommand: Command = {
   usage: 'ledger keys export [--out FILE] [--json]',
   options: { out: string },
@@ -190,7 +168,7 @@ export const commands: Record<string, Command> = {
   project: projectCommand,
   'quarantine list': quarantineListCommand,
   verify: verifyCommand,
-  'report run': reportRunCommand,
+  ...reportCommands,
   'keys export': keysExportCommand,
   checkpoint: checkpointCommand,
   reconcile: reconcileCommand,

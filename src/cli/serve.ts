@@ -1,15 +1,17 @@
 // `ledger serve` (npm start): migrations, demo data on an empty log, the projector
-// following the log, and a short summary of where things are. HTTP and the scheduler
-// join here as their issues land.
+// following the log, the report scheduler (missed runs caught up first), and a short
+// summary of where things are.
 import type { Config } from '../config.ts';
+import { fromMinor, toDecimalString, type CurrencyCode } from '../ledger/money.ts';
 import { redactUrl } from '../db/database.ts';
 import { generateEventStream } from '../generator/index.ts';
 import { checkpointsDir } from '../integrity/checkpoints.ts';
 import { openLog } from '../log/open.ts';
 import { publishLines } from '../log/publish.ts';
-import { runTrialBalance } from '../reports/report-run.ts';
+import { catchUp, loadSchedule, startScheduler } from '../reports/scheduler.ts';
 import { startNightlyReconciliation } from '../reconciliation/nightly.ts';
 import { openLedger, projectOnce } from './context.ts';
+import { reportContext } from './report-commands.ts';
 
 const demo = { seed: 1, rentals: 2_000 } as const;
 
@@ -26,12 +28,21 @@ export async function serve(config: Config): Promise<void> {
     say(`ledger: projected ${caughtUp.posted} entries, ${caughtUp.duplicates} duplicates, ` +
       `${caughtUp.quarantined} quarantined`);
     await printTrialBalance(ledger.db.pool, say);
+    const reports = await reportContext(ledger);
+    const schedule = await loadSchedule();
+    const caughtUpRuns = await catchUp(reports, schedule, new Date(), say);
+    say(`ledger: scheduler caught up ${caughtUpRuns.length} report runs; files under ${config.dataDir}/reports`);
+    const stopScheduler = startScheduler(reports, schedule, say);
     startNightlyReconciliation(ledger.db.pool, config, say);
     say('ledger: following the log; Ctrl-C to stop');
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     process.once('SIGTERM', () => controller.abort());
-    await projectOnce(ledger, { follow: true, progress: true, signal: controller.signal });
+    try {
+      await projectOnce(ledger, { follow: true, progress: true, signal: controller.signal });
+    } finally {
+      await stopScheduler();
+    }
     say('ledger: stopped');
   } finally {
     await ledger.close();
@@ -59,9 +70,15 @@ function previousMonth(now: Date): string {
   return date.toISOString().slice(0, 7);
 }
 
+/** A one-line-per-currency summary; full trial balances are report runs (`ledger report run`). */
 async function printTrialBalance(pool: import('../db/database.ts').Pool, say: (line: string) => void) {
-  const run = await runTrialBalance(pool, new Date(Date.now() + 1000).toISOString(), 'serve', new Date());
-  for (const f of run.figures.filter((x) => x.key.startsWith('total_'))) {
-    say(`ledger: trial balance ${f.dims.currency} ${f.key} ${f.value}`);
+  const totals = await pool.query<{ currency: CurrencyCode; debits: string; credits: string }>(
+    `SELECT currency, coalesce(sum(amount_minor) FILTER (WHERE side = 'debit'), 0) AS debits,
+            coalesce(sum(amount_minor) FILTER (WHERE side = 'credit'), 0) AS credits
+       FROM ledger.journal_lines GROUP BY currency ORDER BY currency`);
+  for (const t of totals.rows) {
+    const show = (minor: string) => toDecimalString(fromMinor(t.currency, BigInt(minor)));
+    say(`ledger: trial balance ${t.currency}: debits ${show(t.debits)}, credits ${show(t.credits)}, ` +
+      `balance ${show((BigInt(t.debits) - BigInt(t.credits)).toString())}`);
   }
 }

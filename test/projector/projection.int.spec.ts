@@ -4,7 +4,7 @@
 // accounted for (entries + duplicates + quarantined = messages read), per partition.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/integrity/verify.ts';
-import { runTrialBalance } from '../../src/reports/report-run.ts';
+import { runReport, shown } from '../support/reports.ts';
 import { createTestLedger, eventLine, type TestLedger } from '../support/ledger.ts';
 
 const capture = eventLine('payment.captured', '2026-10-30T10:00:00Z', {
@@ -64,23 +64,21 @@ describe('projection of the worked example', () => {
   });
 
   it('gives the trial balance of REPORTS.md: as of October\'s end, then after the completion', async () => {
-    const october = await runTrialBalance(ledger.db.pool, '2026-11-01', 'test', new Date('2026-11-01T00:00:00Z'));
-    const shown = (run: typeof october) => run.figures.map((f) =>
-      `${f.key} ${Object.values(f.dims).join(' ')} ${f.value}`);
-    expect(shown(october)).toEqual([
-      'debits USD 1100 574.37', 'credits USD 1100 0.00', 'balance USD 1100 574.37',
-      'debits USD 2000 0.00', 'credits USD 2000 225.00', 'balance USD 2000 -225.00',
-      'debits USD 2100 0.00', 'credits USD 2100 200.00', 'balance USD 2100 -200.00',
-      'debits USD 2200 0.00', 'credits USD 2200 27.00', 'balance USD 2200 -27.00',
-      'debits USD 2300 0.00', 'credits USD 2300 75.00', 'balance USD 2300 -75.00',
-      'debits USD 2310 0.00', 'credits USD 2310 20.00', 'balance USD 2310 -20.00',
-      'debits USD 2320 0.00', 'credits USD 2320 45.00', 'balance USD 2320 -45.00',
-      'debits USD 5000 17.63', 'credits USD 5000 0.00', 'balance USD 5000 17.63',
+    const october = await runReport(ledger, 'trial-balance', { as_of: '2026-11-01' });
+    expect(shown(october.figures)).toEqual([
+      'debits 1100 USD 574.37', 'credits 1100 USD 0.00', 'balance 1100 USD 574.37',
+      'debits 2000 USD 0.00', 'credits 2000 USD 225.00', 'balance 2000 USD -225.00',
+      'debits 2100 USD 0.00', 'credits 2100 USD 200.00', 'balance 2100 USD -200.00',
+      'debits 2200 USD 0.00', 'credits 2200 USD 27.00', 'balance 2200 USD -27.00',
+      'debits 2300 USD 0.00', 'credits 2300 USD 75.00', 'balance 2300 USD -75.00',
+      'debits 2310 USD 0.00', 'credits 2310 USD 20.00', 'balance 2310 USD -20.00',
+      'debits 2320 USD 0.00', 'credits 2320 USD 45.00', 'balance 2320 USD -45.00',
+      'debits 5000 USD 17.63', 'credits 5000 USD 0.00', 'balance 5000 USD 17.63',
       'total_debits USD 592.00', 'total_credits USD 592.00', 'total_balance USD 0.00',
     ]);
-    expect(october.params).toEqual({ as_of: '2026-11-01' });
-    expect(Object.values(october.watermark).reduce((a, b) => a + b + 1, 0)).toBe(5);
-    const november = await runTrialBalance(ledger.db.pool, '2026-11-03', 'test', new Date('2026-11-03T00:00:00Z'));
+    expect(october.header.params).toEqual({ as_of: '2026-11-01' });
+    expect(Object.values(october.header.watermark).reduce((a, b) => a + b + 1, 0)).toBe(5);
+    const november = await runReport(ledger, 'trial-balance', { as_of: '2026-11-03' });
     const balances = november.figures.filter((f) => f.key === 'balance').map((f) => `${f.dims.account} ${f.value}`);
     expect(balances).toEqual(['1100 574.37', '2000 0.00', '2010 -225.00', '2100 -200.00', '2200 -27.00',
       '2300 0.00', '2310 0.00', '2320 0.00', '4000 -75.00', '4010 -20.00', '4020 -45.00', '5000 17.63']);

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
-import { runTrialBalance } from '../../src/reports/report-run.ts';
+import { runReport } from '../support/reports.ts';
 import { createTestLedger, type TestLedger } from '../support/ledger.ts';
 
 const lines = generateEventStream({ seed: 5, rentals: 12_000, month: '2026-10' });
@@ -24,7 +24,7 @@ describe('a 100,000-event stream, then the same stream again', () => {
     expect(first.posted + first.duplicates).toBe(lines.length);
     const distinctIds = new Set(lines.map((l) => (JSON.parse(l) as { event_id: string }).event_id.toLowerCase()));
     expect(first.posted).toBe(distinctIds.size);
-    const run = await runTrialBalance(ledger.db.pool, '2027-01-01', 'test', new Date('2027-01-01T00:00:00Z'));
+    const run = await runReport(ledger, 'trial-balance', { as_of: '2027-01-01' });
     const totals = run.figures.filter((f) => f.key === 'total_balance');
     expect(totals.map((f) => `${f.dims.currency} ${f.value}`).sort()).toEqual(['CAD 0.00', 'USD 0.00']);
     const debits = run.figures.filter((f) => f.key === 'total_debits');

@@ -1,0 +1,192 @@
+// A figure's lineage (REPORTS.md): the journal lines it sums (or the entries it counts),
+// each with its entry, event_id, log position and the SHA-256 of the archived raw
+// message, and their signed sum, which equals the figure. The lines are selected by the
+// same filter that computed the figure (query.ts), at the run's watermark, so they are
+// exactly the figure's lines however much the journal has grown since.
+import { UserError } from '../errors.ts';
+import { limits } from '../limits.ts';
+import type { Pool } from '../db/database.ts';
+import { fromMinor, toDecimalString, type CurrencyCode } from '../ledger/money.ts';
+import { figureId } from './figures.ts';
+import {
+  contributionSql, entryDimSql, entryFilterSql, lineDimSql, lineFilterSql, lineMeasures, SqlParams,
+  watermarkSql, type RunParams,
+} from './query.ts';
+import { resolveParams } from './params.ts';
+import { loadRun, templateFor } from './runs.ts';
+import type { FigureDef, GroupDim } from './template.ts';
+
+export type LineageLine = {
+  entry_id: string; line_no: number | null; event_id: string; event_type: string; account: string | null;
+  side: string | null; amount: string | null; currency: string | null; contribution: string;
+  topic: string; partition: number; offset: number; message_sha256: string;
+};
+
+export type Lineage = {
+  figure: { id: string; key: string; dims: Record<string, string>; run_id: string; report: string };
+  value: string;
+  terms: Array<{ figure_id: string; key: string; sign: 1 | -1 }>;
+  lines: LineageLine[];
+  sum: string;
+  next_cursor: string | null;
+};
+
+type Term = { def: FigureDef; sign: 1n | -1n; key: string };
+
+export async function figureLineage(
+  pool: Pool, id: string, page: { limit?: number; cursor?: string | null } = {},
+): Promise<Lineage> {
+  const limit = Math.min(Math.max(page.limit ?? 100, 1), limits.pageRowsMax);
+  const found = await pool.query<{ run_id: string; key: string; value: string; kind: string; definition: FigureDef }>(
+    'SELECT run_id, key, value, kind, definition FROM ledger.report_figures WHERE figure_id = $1', [id]);
+  const row = found.rows[0];
+  if (row === undefined) throw new UserError('not_found', `no figure ${JSON.stringify(id)}`);
+  const run = await loadRun(pool, row.run_id);
+  const dims = run.figures.find((f) => f.id === id)?.dims ?? {};
+  const template = await templateFor(run.header.report);
+  const section = template.sections.find((s) => s.figures.some((f) => f.key === row.key));
+  const params = resolveParams(template, run.header.params).run;
+  const terms = termsOf(row.definition, section?.figures ?? []);
+  const currency = (dims.currency ?? template.currency ?? 'USD') as CurrencyCode;
+  const context = { pool, params, dims, watermark: run.header.watermark, currencyFilter: template.currency };
+  const cursor = decodeCursor(page.cursor ?? null);
+  const lines: LineageLine[] = [];
+  let next: string | null = null;
+  for (let t = cursor.term; t < terms.length && lines.length < limit; t += 1) {
+    const term = terms[t] as Term;
+    const after = t === cursor.term ? cursor.after : null;
+    const got = await termLines(context, term, after, limit - lines.length + 1);
+    const take = got.slice(0, limit - lines.length);
+    lines.push(...take);
+    if (got.length > take.length) {
+      const last = take.at(-1) as LineageLine;
+      next = encodeCursor({ term: t, after: [last.entry_id, last.line_no ?? 0] });
+    } else if (lines.length >= limit && t + 1 < terms.length) {
+      next = encodeCursor({ term: t + 1, after: null });
+    }
+  }
+  const kind = row.kind;
+  const sum = await lineageSum(pool, id, async () => {
+    let total = 0n;
+    for (const term of terms) total += term.sign * (await termSum(context, term));
+    return kind === 'money' ? toDecimalString(fromMinor(currency, total)) : total.toString();
+  });
+  return {
+    figure: { id, key: row.key, dims, run_id: row.run_id, report: run.header.report },
+    value: row.value,
+    terms: terms.length > 1 || terms[0]?.sign === -1n
+      ? terms.map((term) => ({ figure_id: figureId(row.run_id, term.key, dims), key: term.key, sign: term.sign === 1n ? 1 : -1 }))
+      : [],
+    lines,
+    sum,
+    next_cursor: next,
+  };
+}
+
+function termsOf(def: FigureDef, siblings: readonly FigureDef[]): Term[] {
+  if (def.formula === undefined) {
+    if (!lineMeasures.has(def.measure) && def.measure !== 'count_entries') {
+      throw new UserError('no_lineage', `figure ${def.key} (${def.measure}) is derived from other figures of ` +
+        'its run; see their lineage');
+    }
+    return [{ def, sign: 1n, key: def.key }];
+  }
+  return def.formula.map(([sign, key]) => ({
+    def: siblings.find((f) => f.key === key) as FigureDef, sign: sign === '+' ? 1n : -1n, key,
+  }));
+}
+
+/** The lineage's signed sum, computed once per figure and kept (it cannot change). */
+async function lineageSum(pool: Pool, id: string, compute: () => Promise<string>): Promise<string> {
+  const kept = await pool.query<{ sum_value: string }>(
+    'SELECT sum_value FROM ledger.figure_lineage_sums WHERE figure_id = $1', [id]);
+  if (kept.rows[0] !== undefined) return kept.rows[0].sum_value;
+  const sum = await compute();
+  await pool.query(`INSERT INTO ledger.figure_lineage_sums (figure_id, sum_value) VALUES ($1, $2)
+    ON CONFLICT DO NOTHING`, [id, sum]);
+  return sum;
+}
+
+type LineageContext = {
+  pool: Pool; params: RunParams; dims: Record<string, string>; watermark: Readonly<Record<string, number>>;
+  currencyFilter: string | null;
+};
+
+function whereFor(context: LineageContext, def: FigureDef, p: SqlParams): string {
+  const entries = def.measure === 'count_entries';
+  const dimSql = entries ? entryDimSql : lineDimSql;
+  const parts = [entries ? entryFilterSql(def, context.params, p) : lineFilterSql(def, context.params, p),
+    watermarkSql(p, context.watermark)];
+  for (const [dim, value] of Object.entries(context.dims)) parts.push(`${dimSql[dim as GroupDim]} = ${p.add(value)}`);
+  if (context.currencyFilter !== null) {
+    parts.push(`${entries ? 'e.subject_currency' : 'l.currency'} = ${p.add(context.currencyFilter)}`);
+  }
+  return parts.join(' AND ');
+}
+
+async function termLines(
+  context: LineageContext, term: Term, after: [string, number] | null, limit: number,
+): Promise<LineageLine[]> {
+  const p = new SqlParams();
+  const entries = term.def.measure === 'count_entries';
+  const where = whereFor(context, term.def, p);
+  const position = `e.topic, e.partition, e."offset", encode(r.value_sha256, 'hex') AS message_sha256`;
+  const sql = entries
+    ? `SELECT e.entry_id, NULL::int AS line_no, e.event_id, e.event_type, NULL AS account, NULL AS side,
+         NULL AS amount_minor, e.subject_currency AS currency, ${term.sign}::bigint AS contribution, ${position}
+       FROM ledger.journal_entries e JOIN ledger.raw_messages r USING (topic, partition, "offset")
+       WHERE ${where}${after === null ? '' : ` AND e.entry_id > ${p.add(after[0])}::uuid`}
+       ORDER BY e.entry_id LIMIT ${limit}`
+    : `SELECT l.entry_id, l.line_no, e.event_id, e.event_type, l.account, l.side, l.amount_minor, l.currency,
+         ${term.sign}::bigint * (${contributionSql(term.def)}) AS contribution, ${position}
+       FROM ledger.journal_lines l JOIN ledger.journal_entries e USING (entry_id)
+         JOIN ledger.raw_messages r ON (r.topic, r.partition, r."offset") = (e.topic, e.partition, e."offset")
+       WHERE ${where}${after === null ? ''
+         : ` AND (l.entry_id, l.line_no) > (${p.add(after[0])}::uuid, ${p.add(after[1])}::smallint)`}
+       ORDER BY l.entry_id, l.line_no LIMIT ${limit}`;
+  const result = await context.pool.query<Record<string, string | number | null>>(sql, p.values);
+  return result.rows.map((r) => toLine(r, entries));
+}
+
+function toLine(r: Record<string, string | number | null>, entries: boolean): LineageLine {
+  const currency = (r.currency ?? 'USD') as CurrencyCode;
+  const money = (minor: string | number | null) => (minor === null ? null
+    : toDecimalString(fromMinor(currency, BigInt(minor))));
+  return {
+    entry_id: r.entry_id as string, line_no: r.line_no as number | null, event_id: r.event_id as string,
+    event_type: r.event_type as string, account: r.account as string | null, side: r.side as string | null,
+    amount: money(r.amount_minor ?? null), currency: r.currency as string | null,
+    contribution: entries ? String(r.contribution) : (money(r.contribution ?? null) as string),
+    topic: r.topic as string, partition: Number(r.partition), offset: Number(r.offset),
+    message_sha256: r.message_sha256 as string,
+  };
+}
+
+async function termSum(context: LineageContext, term: Term): Promise<bigint> {
+  const p = new SqlParams();
+  const entries = term.def.measure === 'count_entries';
+  const where = whereFor(context, term.def, p);
+  const sql = entries
+    ? `SELECT count(*) AS total FROM ledger.journal_entries e WHERE ${where}`
+    : `SELECT coalesce(sum(${contributionSql(term.def)}), 0) AS total
+         FROM ledger.journal_lines l JOIN ledger.journal_entries e USING (entry_id) WHERE ${where}`;
+  const result = await context.pool.query<{ total: string }>(sql, p.values);
+  return BigInt(result.rows[0]?.total ?? '0');
+}
+
+type Cursor = { term: number; after: [string, number] | null };
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(text: string | null): Cursor {
+  if (text === null) return { term: 0, after: null };
+  try {
+    const cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
+    if (!Number.isInteger(cursor.term) || cursor.term < 0) throw new Error('term');
+    return cursor;
+  } catch {
+    throw new UserError('bad_cursor', 'the cursor is not one this service issued', 'cursor');
+  }
+}

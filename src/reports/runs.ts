@@ -1,0 +1,244 @@
+// Report runs: compute at one snapshot, render every format, sign the manifest, store the
+// run (immutable), and render a stored run again byte for byte. The one place that
+// drives the engine; the CLI, the HTTP API and the scheduler all come through here.
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../errors.ts';
+import { limits } from '../limits.ts';
+import { canonicalJson, sha256Hex } from '../ledger/canonical.ts';
+import { withTransaction, type Client, type Pool } from '../db/database.ts';
+import { writeCheckpoint } from '../integrity/checkpoints.ts';
+import type { SigningKey } from '../signing/keys.ts';
+import { computeFigures, type ComputedFigure } from './compute.ts';
+import { layoutRun } from './layout.ts';
+import { buildManifest, signManifest, type Manifest, type ManifestFile } from './manifest.ts';
+import { resolveParams, type RequestedParams } from './params.ts';
+import { detailRowsSource } from './detail.ts';
+import { renderers } from './render/index.ts';
+import type { RenderInput, ReportFormat, RunHeader } from './render/types.ts';
+import { reportFormats } from './render/types.ts';
+import { parseTemplate, type FigureDef, type Template } from './template.ts';
+import type { RunParams } from './query.ts';
+
+export type ReportContext = {
+  readonly pool: Pool;
+  readonly key: SigningKey;
+  readonly dataDir: string;
+  /** The service's lineage route, for links in xlsx: `${base}/${figureId}/lineage`. */
+  readonly lineageBaseUrl: string;
+};
+
+export type RunFiles = { run_id: string; files: Partial<Record<ReportFormat | 'manifest', string>> };
+
+const templatesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'reports-templates');
+let templateCache: Map<string, Template> | null = null;
+
+export async function loadTemplates(): Promise<Map<string, Template>> {
+  if (templateCache !== null) return templateCache;
+  const templates = new Map<string, Template>();
+  for (const name of (await readdir(templatesDir)).filter((n) => n.endsWith('.json') && n !== 'schedule.json')) {
+    const template = parseTemplate(name, JSON.parse(await readFile(path.join(templatesDir, name), 'utf8')));
+    templates.set(template.report, template);
+  }
+  templateCache = templates;
+  return templates;
+}
+
+export async function templateFor(report: string): Promise<Template> {
+  const templates = await loadTemplates();
+  const template = templates.get(report);
+  if (template === undefined) {
+    throw new UserError('bad_report', `no report ${JSON.stringify(report)}; reports: ${[...templates.keys()].sort().join(', ')}`);
+  }
+  return template;
+}
+
+export type RunRequest = {
+  readonly report: string;
+  readonly params: RequestedParams;
+  readonly requestedBy: string;
+  readonly now: Date;
+  readonly outDir?: string;
+};
+
+type Snapshot = {
+  watermark: Record<string, number>;
+  checkpoint: RunHeader['checkpoint'];
+  supersedes: string | null;
+  figures: ComputedFigure[];
+};
+
+export async function createRun(ctx: ReportContext, request: RunRequest): Promise<RunFiles> {
+  const template = await templateFor(request.report);
+  const resolved = resolveParams(template, request.params);
+  const runId = randomUUID();
+  await writeCheckpoint(ctx.pool, ctx.key, ctx.dataDir, request.now);
+  const snapshot = await withTransaction(ctx.pool, (client) =>
+    readSnapshot(client, template, resolved.params, resolved.run, runId, resolved.thresholds), { isolation: 'repeatable read' });
+  const header: RunHeader = {
+    report: template.report, title: template.title, run_id: runId, template_version: template.version,
+    params: resolved.params, watermark: snapshot.watermark, generated_at: request.now.toISOString(),
+    requested_by: request.requestedBy, supersedes: snapshot.supersedes, checkpoint: snapshot.checkpoint,
+  };
+  const outDir = request.outDir ?? path.join(ctx.dataDir, 'reports', runId);
+  const rendered = await renderEverything(ctx, template, header, snapshot.figures, resolved.run, outDir);
+  const manifestFile = signManifest(buildManifest(header, snapshot.figures, rendered.files, ctx.key.keyId), ctx.key);
+  const manifestName = `${baseName(header)}.manifest.json`;
+  const manifestBytes = `${JSON.stringify(manifestFile, null, 2)}\n`;
+  await writeFile(path.join(outDir, manifestName), manifestBytes);
+  await storeRun(ctx.pool, header, snapshot.figures, manifestFile, { ...rendered.files,
+    manifest: { name: manifestName, sha256: sha256Hex(manifestBytes) } });
+  return { run_id: runId, files: { ...rendered.paths, manifest: path.join(outDir, manifestName) } };
+}
+
+async function readSnapshot(
+  client: Client, template: Template, params: Record<string, string>, run: RunParams, runId: string,
+  thresholds: Parameters<typeof computeFigures>[5],
+): Promise<Snapshot> {
+  const partitions = await client.query<{ topic: string; partition: number; next_offset: string }>(
+    'SELECT topic, partition, next_offset FROM ledger.log_partitions ORDER BY topic, partition');
+  const watermark: Record<string, number> = {};
+  for (const r of partitions.rows) watermark[`${r.topic}/${r.partition}`] = Number(r.next_offset) - 1;
+  const checkpoint = await client.query<{ checkpoint_id: string; merkle_root: Buffer }>(
+    'SELECT checkpoint_id, merkle_root FROM ledger.checkpoints ORDER BY checkpoint_id DESC LIMIT 1');
+  const previous = await client.query<{ run_id: string }>(`SELECT run_id FROM ledger.report_runs
+      WHERE report = $1 AND params = $2::jsonb ORDER BY generated_at DESC, run_id DESC LIMIT 1`,
+  [template.report, JSON.stringify(params)]);
+  const figures = await computeFigures(client, template, run, watermark, runId, thresholds);
+  const latest = checkpoint.rows[0];
+  return {
+    watermark,
+    checkpoint: latest === undefined ? null
+      : { checkpoint_id: Number(latest.checkpoint_id), merkle_root: latest.merkle_root.toString('hex') },
+    supersedes: previous.rows[0]?.run_id ?? null,
+    figures,
+  };
+}
+
+function baseName(header: RunHeader): string {
+  return `${header.report}-${header.run_id}`;
+}
+
+/** json first: the other formats print its SHA-256 (the data's hash) in their header. */
+async function renderEverything(
+  ctx: ReportContext, template: Template, header: RunHeader, figures: readonly ComputedFigure[], run: RunParams,
+  outDir: string, formats: readonly ReportFormat[] = reportFormats,
+) {
+  await mkdir(outDir, { recursive: true });
+  const detailRows = template.detail === null ? null
+    : detailRowsSource(ctx.pool, run, header.watermark);
+  const input = (dataSha256: string): RenderInput => layoutRun({
+    template, header, figures, detailRows, lineageBaseUrl: ctx.lineageBaseUrl, dataSha256,
+  });
+  const files: Manifest['files'] = {};
+  const paths: Partial<Record<ReportFormat, string>> = {};
+  const jsonName = `${baseName(header)}.json`;
+  const dataSha256 = await renderers.json(input(''), path.join(outDir, jsonName));
+  files.json = { name: jsonName, sha256: dataSha256 };
+  paths.json = path.join(outDir, jsonName);
+  for (const format of reportFormats.filter((f) => f !== 'json' && formats.includes(f))) {
+    const name = `${baseName(header)}.${format}`;
+    files[format] = { name, sha256: await renderers[format](input(dataSha256), path.join(outDir, name)) };
+    paths[format] = path.join(outDir, name);
+  }
+  if (!formats.includes('json')) delete paths.json;
+  return { files, paths };
+}
+
+async function storeRun(
+  pool: Pool, header: RunHeader, figures: readonly ComputedFigure[], manifestFile: ManifestFile,
+  files: Manifest['files'],
+): Promise<void> {
+  await withTransaction(pool, async (client) => {
+    await client.query(`INSERT INTO ledger.report_runs (run_id, report, title, template_version, params,
+        requested_by, watermark, generated_at, supersedes, checkpoint_id, manifest, manifest_signature, key_id)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    [header.run_id, header.report, header.title, header.template_version, JSON.stringify(header.params),
+      header.requested_by, JSON.stringify(header.watermark), header.generated_at, header.supersedes,
+      header.checkpoint?.checkpoint_id ?? null, canonicalJson(manifestFile.manifest),
+      Buffer.from(manifestFile.signature, 'base64'), manifestFile.manifest.key_id]);
+    await client.query(`INSERT INTO ledger.report_figures (figure_id, run_id, ordinal, section, key, dims, value,
+        kind, definition)
+      SELECT * FROM unnest($1::text[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::jsonb[], $7::text[],
+        $8::text[], $9::jsonb[])`, [
+      figures.map((f) => f.id), figures.map(() => header.run_id), figures.map((_, i) => i),
+      figures.map((f) => f.section), figures.map((f) => f.key), figures.map((f) => JSON.stringify(f.dims)),
+      figures.map((f) => f.value), figures.map((f) => f.kind), figures.map((f) => JSON.stringify(f.definition)),
+    ]);
+    for (const [format, file] of Object.entries(files)) {
+      await client.query(`INSERT INTO ledger.report_files (run_id, format, file_name, sha256) VALUES ($1, $2, $3, $4)`,
+        [header.run_id, format, file.name, Buffer.from(file.sha256, 'hex')]);
+    }
+  });
+}
+
+export type StoredRun = {
+  header: RunHeader;
+  figures: ComputedFigure[];
+  files: Record<string, { name: string; sha256: string }>;
+  manifestFile: ManifestFile;
+};
+
+export async function loadRun(pool: Pool, runId: string): Promise<StoredRun> {
+  if (!/^[0-9a-f-]{36}$/i.test(runId)) throw new UserError('not_found', `no report run ${JSON.stringify(runId)}`);
+  const run = await pool.query<{ manifest: string; manifest_signature: Buffer; public_key_pem: string }>(
+    `SELECT r.manifest, r.manifest_signature, k.public_key_pem FROM ledger.report_runs r
+       JOIN ledger.signing_keys k USING (key_id) WHERE r.run_id = $1`, [runId]);
+  const row = run.rows[0];
+  if (row === undefined) throw new UserError('not_found', `no report run ${runId}`);
+  const manifest = JSON.parse(row.manifest) as Manifest;
+  const figures = await pool.query<{ figure_id: string; section: string; key: string; dims: Record<string, string>;
+    value: string; kind: ComputedFigure['kind']; definition: FigureDef }>(
+    `SELECT figure_id, section, key, dims, value, kind, definition FROM ledger.report_figures
+      WHERE run_id = $1 ORDER BY ordinal`, [runId]);
+  // Dims come from the manifest (canonical key order), not from jsonb, which reorders keys.
+  const dimsById = new Map(manifest.figures.map((f) => [f.id, f.dims]));
+  return {
+    header: manifest.run,
+    figures: figures.rows.map((f) => ({ id: f.figure_id, key: f.key, dims: dimsById.get(f.figure_id) ?? f.dims,
+      value: f.value, section: f.section, definition: f.definition, amount: 0n, kind: f.kind })),
+    files: manifest.files,
+    manifestFile: { manifest, signature: row.manifest_signature.toString('base64'), public_key_pem: row.public_key_pem },
+  };
+}
+
+/** Renders a stored run again; the files must be byte-identical to the first rendering. */
+export async function renderStoredRun(
+  ctx: ReportContext, runId: string, outDir: string, formats: readonly ReportFormat[],
+): Promise<RunFiles> {
+  const stored = await loadRun(ctx.pool, runId);
+  const template = await templateFor(stored.header.report);
+  const resolved = resolveParams(template, stored.header.params);
+  const rendered = await renderEverything(ctx, template, stored.header, stored.figures, resolved.run, outDir,
+    [...new Set<ReportFormat>(['json', ...formats])]);
+  for (const [format, file] of Object.entries(rendered.files)) {
+    if (stored.files[format]?.sha256 !== file.sha256) {
+      throw new Error(`re-rendering run ${runId} as ${format} gave different bytes than the first rendering`);
+    }
+  }
+  const paths: RunFiles['files'] = {};
+  for (const format of formats) paths[format] = rendered.paths[format];
+  if (formats.length === reportFormats.length) {
+    const name = `${baseName(stored.header)}.manifest.json`;
+    await writeFile(path.join(outDir, name), `${JSON.stringify(stored.manifestFile, null, 2)}\n`);
+    paths.manifest = path.join(outDir, name);
+  }
+  return { run_id: runId, files: paths };
+}
+
+export type RunSummary = {
+  run_id: string; report: string; params: Record<string, string>; generated_at: string;
+  requested_by: string; supersedes: string | null;
+};
+
+export async function listRuns(pool: Pool, limit: number, before?: { generatedAt: string; runId: string }) {
+  const bounded = Math.min(Math.max(limit, 1), limits.pageRowsMax);
+  const result = await pool.query<RunSummary & { generated_at: Date }>(
+    `SELECT run_id, report, params, generated_at, requested_by, supersedes FROM ledger.report_runs
+      WHERE ($2::timestamptz IS NULL OR (generated_at, run_id) < ($2::timestamptz, $3::uuid))
+      ORDER BY generated_at DESC, run_id DESC LIMIT $1`,
+    [bounded, before?.generatedAt ?? null, before?.runId ?? null]);
+  return result.rows.map((r) => ({ ...r, generated_at: new Date(r.generated_at).toISOString() }));
+}

@@ -1,0 +1,84 @@
+// Runs the report schedule: node-cron fires each schedule at its time in UTC, and at
+// start every occurrence missed while the service was down is caught up, oldest first,
+// never silently skipped. Each occurrence is recorded with its run (scheduled_runs), so
+// a restart does not run it twice. Runs are requested by the identity `scheduler`.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { schedule as cronSchedule, type ScheduledTask } from 'node-cron';
+import type { Pool } from '../db/database.ts';
+import { createRun, type ReportContext } from './runs.ts';
+import {
+  cronExpression, missedOccurrences, occurrenceParams, parseScheduleFile, type Schedule, type ScheduleFile,
+} from './schedule.ts';
+
+export const schedulerIdentity = 'scheduler';
+
+const scheduleFile = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'reports-templates',
+  'schedule.json');
+
+export async function loadSchedule(file = scheduleFile): Promise<ScheduleFile> {
+  return parseScheduleFile(JSON.parse(await readFile(file, 'utf8')));
+}
+
+export type SchedulerLog = (line: string) => void;
+
+/** Runs every missed occurrence of every schedule up to `now`; returns the runs made. */
+export async function catchUp(
+  ctx: ReportContext, file: ScheduleFile, now: Date, log: SchedulerLog,
+): Promise<Array<{ schedule: string; due_at: string; run_id: string }>> {
+  const made: Array<{ schedule: string; due_at: string; run_id: string }> = [];
+  for (const s of file.schedules) {
+    const last = await lastRecorded(ctx.pool, s.name);
+    for (const due of missedOccurrences(s, last, now, file.catchUpMax)) {
+      const runId = await runOccurrence(ctx, s, due, log);
+      if (runId !== null) made.push({ schedule: s.name, due_at: due.toISOString(), run_id: runId });
+    }
+  }
+  return made;
+}
+
+async function lastRecorded(pool: Pool, name: string): Promise<Date | null> {
+  const result = await pool.query<{ due_at: Date | null }>(
+    'SELECT max(due_at) AS due_at FROM ledger.scheduled_runs WHERE schedule_name = $1', [name]);
+  const due = result.rows[0]?.due_at ?? null;
+  return due === null ? null : new Date(due);
+}
+
+/**
+ * One occurrence, under an advisory lock on (schedule, due) so that two services running
+ * the same schedule do not both run it. A failure is logged and left unrecorded, so the
+ * next start tries it again.
+ */
+async function runOccurrence(ctx: ReportContext, s: Schedule, due: Date, log: SchedulerLog): Promise<string | null> {
+  const client = await ctx.pool.connect();
+  const lockKey = `${s.name}@${due.toISOString()}`;
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+    const done = await client.query('SELECT run_id FROM ledger.scheduled_runs WHERE schedule_name = $1 AND due_at = $2',
+      [s.name, due.toISOString()]);
+    if (done.rowCount !== 0) return null;
+    const run = await createRun(ctx, { report: s.report, params: occurrenceParams(s, due),
+      requestedBy: schedulerIdentity, now: new Date() });
+    await client.query('INSERT INTO ledger.scheduled_runs (schedule_name, due_at, run_id) VALUES ($1, $2, $3)',
+      [s.name, due.toISOString(), run.run_id]);
+    log(`scheduler: ${s.name} due ${due.toISOString()} → run ${run.run_id}`);
+    return run.run_id;
+  } catch (error) {
+    log(`scheduler: ${s.name} due ${due.toISOString()} failed, will retry at next start: ${(error as Error).message}`);
+    return null;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => undefined);
+    client.release();
+  }
+}
+
+/** Starts the cron tasks; returns a function that stops them. */
+export function startScheduler(ctx: ReportContext, file: ScheduleFile, log: SchedulerLog): () => Promise<void> {
+  const tasks: ScheduledTask[] = file.schedules.map((s) => cronSchedule(cronExpression(s), async () => {
+    await catchUp(ctx, { ...file, schedules: [s] }, new Date(), log);
+  }, { timezone: 'UTC', noOverlap: true, name: `report:${s.name}` }));
+  return async () => {
+    for (const task of tasks) await task.stop();
+  };
+}

@@ -51,7 +51,7 @@ export function parseCurrency(text: string, letterCase: 'lower' | 'upper'): Pars
   const wanted = letterCase === 'lower' ? text.toLowerCase() : text.toUpperCase();
   const code = text.toUpperCase();
   if (text !== wanted || !/^[A-Za-z]{3}$/.test(text)) {
-    return refuse(`currency ${JSON.stringify(text)} is not a ${letterCase}-case ISO 4217 code`);
+    return refuse(`currency ${JSON.stringify(text)} is not ${letterCase === 'upper' ? 'an upper' : 'a lower'}-case ISO 4217 code`);
   }
   if (!isCurrencyCode(code)) return refuse(`currency ${JSON.stringify(text)} is not configured in the ledger`);
   return ok(code);

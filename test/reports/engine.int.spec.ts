@@ -1,7 +1,8 @@
 // The report engine on a projected, generated stream, as an auditor would use it. For
 // every figure of a revenue run, its lineage's signed sum equals the figure and every
 // lineage line reaches its archived raw message (whose bytes hash to the recorded
-// SHA-256). A stored run renders again to byte-identical files; every file checks out
+// SHA-256). The xlsx and csv, read back without exceljs, give the json's values. A stored
+// run renders again to byte-identical files; every file checks out
 // offline against its signed manifest (`ledger report verify`, no database), and a file
 // with one byte changed does not. A closed period's report never changes when a late
 // event arrives; the next period's report shows it. The scheduler catches up runs missed
@@ -18,6 +19,7 @@ import { renderStoredRun } from '../../src/reports/runs.ts';
 import { catchUp } from '../../src/reports/scheduler.ts';
 import { parseScheduleFile } from '../../src/reports/schedule.ts';
 import { createTestLedger, eventLine, type TestLedger } from '../support/ledger.ts';
+import { decimalToMinor, parseCsv, readXlsx, sheetRows } from './render-readers.ts';
 import { reportContext, runReport } from '../support/reports.ts';
 
 const lines = generateEventStream({ seed: 9, rentals: 400, month: '2026-10' });
@@ -88,6 +90,27 @@ describe('report runs, lineage and verification', () => {
       const second = await readFile(again.files[format]!);
       expect(second.equals(first), format).toBe(true);
     }
+  });
+
+  it('reads back the same figure values from the xlsx and the csv as from the json, with an independent reader', async () => {
+    const json = JSON.parse(await readFile(revenue.files.json!, 'utf8')) as { figures: Array<{ id: string; value: string }> };
+    const expected = new Map(json.figures.map((f) => [f.id, decimalToMinor(f.value)]));
+    const xlsx = readXlsx(await readFile(revenue.files.xlsx!));
+    const lineageSheet = xlsx.sheets.find((sheet) => sheet.name === 'Lineage')!;
+    const header = sheetRows(lineageSheet, 10)[0]!.map((c) => c?.value ?? null);
+    const valueColumn = header.indexOf('Value');
+    const fromXlsx = new Map(sheetRows(lineageSheet, header.length).slice(1)
+      .map((row) => [row[0]!.value, decimalToMinor(row[valueColumn]!.value)]));
+    expect(fromXlsx).toEqual(expected);
+    const links = [...xlsx.sheets.find((sheet) => sheet.name === 'Revenue')!.links.values()];
+    expect(links.length).toBe(expected.size);
+    expect(links.every((link) => /^http:\/\/localhost:8080\/api\/figures\/fig_[0-9a-f]+\/lineage$/.test(link))).toBe(true);
+    const csv = parseCsv(await readFile(revenue.files.csv!, 'utf8'));
+    const figureHeader = csv.findIndex((record) => record[0] === 'figure_id');
+    const columns = csv[figureHeader]!;
+    const fromCsv = new Map(csv.slice(figureHeader + 1, figureHeader + 1 + expected.size)
+      .map((record) => [record[0]!, decimalToMinor(record[columns.indexOf('value')]!)]));
+    expect(fromCsv).toEqual(expected);
   });
 
   it('checks every file offline against its signed manifest, and refuses a changed byte', async () => {

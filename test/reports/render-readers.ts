@@ -213,13 +213,21 @@ export function parseCsv(text: string): (string | null)[][] {
 
 // ---- pdf ----
 
+// The standard fonts' WinAnsiEncoding is Latin-1 but for 0x80–0x9F (Windows-1252).
+const windows1252High = '€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ';
+
+function winAnsi(bytes: Buffer): string {
+  return [...bytes].map((byte) =>
+    (byte >= 0x80 && byte <= 0x9f ? windows1252High[byte - 0x80]! : String.fromCharCode(byte))).join('');
+}
+
 /** The text drawn by an uncompressed pdf's content streams: one string per TJ/Tj operator. */
 export function pdfTexts(pdf: Buffer): string[] {
   const source = pdf.toString('latin1');
   const texts: string[] = [];
   for (const match of source.matchAll(/\[((?:<[0-9a-fA-F]*>|[-0-9.\s])*)\]\s*TJ|<([0-9a-fA-F]*)>\s*Tj/g)) {
     const pieces = match[1] === undefined ? [match[2]!] : [...match[1].matchAll(/<([0-9a-fA-F]*)>/g)].map((piece) => piece[1]!);
-    texts.push(pieces.map((hex) => Buffer.from(hex, 'hex').toString('latin1')).join(''));
+    texts.push(pieces.map((hex) => winAnsi(Buffer.from(hex, 'hex'))).join(''));
   }
   return texts;
 }

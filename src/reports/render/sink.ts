@@ -56,14 +56,20 @@ export class HashedFile {
   async abort(): Promise<void> {
     this.input.destroy();
     await this.written.catch(() => undefined);
-    await rm(this.partialPath, { force: true });
+    // A partial file that cannot be removed must not hide the error that stopped it.
+    await rm(this.partialPath, { force: true }).catch(() => undefined);
   }
 
   /** Runs `produce` against the file and returns the SHA-256, or removes the file and rethrows. */
   static async write(path: string, produce: (input: Writable) => Promise<void>): Promise<string> {
     const file = HashedFile.create(path);
+    const producing = produce(file.input);
+    // A producer whose file failed may never finish (exceljs waits for a 'finish' that
+    // will not come), so a failure of the file ends the wait; the producer's own later
+    // failure is then expected and not reported twice.
+    producing.catch(() => undefined);
     try {
-      await produce(file.input);
+      await Promise.race([producing, file.written.then(() => producing)]);
       return await file.finish();
     } catch (error) {
       await file.abort();

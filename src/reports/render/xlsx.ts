@@ -99,19 +99,20 @@ function pinZipEntryDates(workbook: WorkbookWriter, date: Date): void {
  * looking at back-pressure, so a fast source would pile the whole sheet up in memory
  * ahead of deflate. This waits until the first stream after that buffer has drained.
  */
-async function sheetDrained(worksheet: Worksheet): Promise<void> {
+async function sheetDrained(worksheet: Worksheet, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
   const buffer = (worksheet as unknown as SheetInternals).stream;
   invariant(buffer?.pipes !== undefined && buffer.buffers !== undefined, 'exceljs sheet stream has pipes and buffers');
   for (let waits = 0; waits < sheetBufferWaitsMax; waits += 1) {
     const pipe = buffer.pipes[0];
     if (pipe !== undefined) {
       invariant(pipe._writableState !== undefined, 'the zip reads the sheet through a Writable');
-      if (pipe._writableState.needDrain === true) await once(pipe, 'drain');
+      if (pipe._writableState.needDrain === true) await once(pipe, 'drain', { signal });
       return;
     }
     const bufferedBytes = buffer.buffers.reduce((total, chunk) => total + chunk.length, 0);
     if (bufferedBytes < sheetBufferBytesMax) return;
-    await delay(sheetBufferWaitMs);
+    await delay(sheetBufferWaitMs, undefined, { signal });
   }
   invariant(false, 'the zip took up the sheet within 60 s');
 }
@@ -152,7 +153,8 @@ const defaultWidthByKind: Record<ColumnKind, number> = { text: 18, money: 16, co
 
 function columnWidth(column: Column): number {
   const width = column.width ?? defaultWidthByKind[column.kind];
-  return Math.min(60, Math.max(width, column.title.length + 2));
+  // At least 10: exceljs leaves a column of width 9 (its default) out of <cols> entirely.
+  return Math.min(60, Math.max(10, width, column.title.length + 2));
 }
 
 function addSheet(workbook: WorkbookWriter, name: string, frozenRows: number): Worksheet {
@@ -211,6 +213,7 @@ function openSectionSheet(workbook: WorkbookWriter, section: Section, name: stri
 
 async function writeSectionSheets(
   workbook: WorkbookWriter, input: RenderInput, section: Section, usedNames: Set<string>, sheetRowsMax: number,
+  signal: AbortSignal,
 ): Promise<void> {
   let part = 1;
   let worksheet = openSectionSheet(workbook, section, section.name);
@@ -227,7 +230,7 @@ async function writeSectionSheets(
     commitPlacedRow(worksheet, row.map((cell, index) => placeCell(input, section.columns[index] as Column, cell, where)));
     sheetRows += 1;
     rowIndex += 1;
-    if (rowIndex % drainCheckRows === 0) await sheetDrained(worksheet);
+    if (rowIndex % drainCheckRows === 0) await sheetDrained(worksheet, signal);
   }
   worksheet.commit();
 }
@@ -282,7 +285,7 @@ function figureValuePlaced(value: string, kind: 'money' | 'count' | 'text', curr
   return { value, style: null, link: null };
 }
 
-async function writeLineageSheet(workbook: WorkbookWriter, input: RenderInput): Promise<void> {
+async function writeLineageSheet(workbook: WorkbookWriter, input: RenderInput, signal: AbortSignal): Promise<void> {
   const dims = dimensionKeys(input.figures);
   const worksheet = addSheet(workbook, 'Lineage', 1);
   worksheet.columns = [{ width: 30 }, { width: 28 }, ...dims.map(() => ({ width: 16 })), { width: 18 }, { width: 72 }];
@@ -297,7 +300,7 @@ async function writeLineageSheet(workbook: WorkbookWriter, input: RenderInput): 
       figureValuePlaced(figure.value, figureValueKind(figure), figure.dims['currency'] ?? null, `figure ${figure.id}`),
       { value: link, style: null, link: null },
     ]);
-    if ((index + 1) % drainCheckRows === 0) await sheetDrained(worksheet);
+    if ((index + 1) % drainCheckRows === 0) await sheetDrained(worksheet, signal);
   }
   worksheet.commit();
 }
@@ -319,10 +322,16 @@ async function writeXlsx(input: RenderInput, output: Writable, sheetRowsMax: num
   workbook.title = input.header.title;
   workbook.subject = `${input.header.report} run ${input.header.run_id}`;
   workbook.keywords = `data-sha256:${input.dataSha256}`;
+  // If the file fails, the zip stops reading: stop waiting for it to drain, and stop
+  // reading rows (a streamed section closes its source).
+  const outputClosed = new AbortController();
+  output.once('close', () => outputClosed.abort(new Error('the xlsx output closed before the workbook was complete')));
   writeReportSheet(workbook, input);
   const usedNames = new Set(['report', 'lineage', ...input.sections.map((section) => section.name.toLowerCase())]);
-  for (const section of input.sections) await writeSectionSheets(workbook, input, section, usedNames, sheetRowsMax);
-  await writeLineageSheet(workbook, input);
+  for (const section of input.sections) {
+    await writeSectionSheets(workbook, input, section, usedNames, sheetRowsMax, outputClosed.signal);
+  }
+  await writeLineageSheet(workbook, input, outputClosed.signal);
   await workbook.commit();
 }
 

@@ -88,3 +88,16 @@ describe('pdf rendering', () => {
     expect(pdfPageCount(compressed)).toBe(pdfPageCount(plain));
   });
 });
+
+describe('pdf rendering of awkward rows', () => {
+  it('shortens a row too tall for a page instead of failing or splitting it', async () => {
+    const columns = Array.from({ length: 40 }, (_unused, index) => ({ key: `c${index}`, title: `C${index}`, kind: 'text' as const, width: 4 }));
+    // Streamed, so not cut into bands: forty columns share one landscape width, 3 characters a line.
+    const tall = { name: 'Tall', title: 'Tall rows', columns,
+      rows: async function* rows() { yield columns.map(() => 'x '.repeat(120).trim()); } };
+    const file = path.join(dir, 'tall.pdf');
+    await renderPdf({ ...renderInput(), sections: [tall], dataSha256 }, file, { compress: false });
+    const texts = pdfTexts(await readFile(file));
+    expect(texts.some((text) => text.endsWith('…'))).toBe(true);
+  });
+});

@@ -294,6 +294,21 @@ function drawRow(pages: Pages, table: Table, cells: readonly PdfCell[], height: 
   pages.y += height;
 }
 
+/** Texts cut shorter still when a row of long texts in narrow columns would not fit on a page. */
+const tallCellCharsMax = 60;
+
+function rowFittingPage(
+  doc: PDFKit.PDFDocument, table: Table, cells: readonly PdfCell[], heightMax: number,
+): { cells: readonly PdfCell[]; height: number } {
+  const height = rowHeight(doc, table, cells);
+  if (height <= heightMax) return { cells, height };
+  const shortened = cells.map((cell) => (cell.text.length <= tallCellCharsMax ? cell
+    : { ...cell, text: `${cell.text.slice(0, tallCellCharsMax - 1)}…` }));
+  const shortenedHeight = rowHeight(doc, table, shortened);
+  invariant(shortenedHeight <= heightMax, `a row of ${table.title} fits on one page`);
+  return { cells: shortened, height: shortenedHeight };
+}
+
 function startTablePage(pages: Pages, table: Table, continued: boolean): void {
   drawHeading(pages, continued ? `${table.title} (continued)` : table.title);
   drawHeaderRow(pages, table);
@@ -320,10 +335,9 @@ async function drawTable(pages: Pages, table: Table, rows: AsyncIterable<readonl
       notDrawn += 1;
       continue;
     }
-    const height = rowHeight(doc, table, cells);
-    invariant(height + startHeight <= pages.usableHeight, `a row of ${table.title} fits on one page`);
-    if (pages.ensure(height)) startTablePage(pages, table, true);
-    drawRow(pages, table, cells, height, drawn % 2 === 1);
+    const fitted = rowFittingPage(doc, table, cells, pages.usableHeight - startHeight);
+    if (pages.ensure(fitted.height)) startTablePage(pages, table, true);
+    drawRow(pages, table, fitted.cells, fitted.height, drawn % 2 === 1);
     drawn += 1;
   }
   if (drawn === 0) drawNote(pages, 'No rows.');

@@ -11,7 +11,8 @@ import { invariant } from '../errors.ts';
 import { isCurrencyCode } from '../ledger/money.ts';
 import { reconLimits } from './limits.ts';
 import { parseDay } from './parse.ts';
-import { type Category, type EntryLineage, type LedgerItem } from './types.ts';
+import { entryIdFor } from '../ledger/entry.ts';
+import { positionText, type Category, type EntryLineage, type LedgerItem } from './types.ts';
 
 const itemEventTypes = [
   'payment.captured', 'payment.refunded', 'deposit.released', 'dispute.opened', 'dispute.won',
@@ -19,10 +20,10 @@ const itemEventTypes = [
 ];
 
 export type EntryRow = {
-  entry_id: string; event_id: string; event_type: string; topic: string; partition: number; offset: string;
-  effective_at: string; effective_ms: string; currency: string | null; processor_ref: string | null;
-  processor_payout_id: string | null; remittance_id: string | null; arrival_date: string | null;
-  payout_id: string | null; clearing_net: string; bank_net: string; fee_5000: string; fee_5110: string;
+  topic: string; partition: number; offset: string; event_type: string; effective_us: string;
+  currency: string | null; processor_ref: string | null; processor_payout_id: string | null;
+  remittance_id: string | null; arrival_date: string | null; payout_id: string | null;
+  clearing_net: string; bank_net: string; fee_5000: string; fee_5110: string;
 };
 
 export type JournalSide = {
@@ -30,7 +31,11 @@ export type JournalSide = {
   readonly watermark: Record<string, number>;
 };
 
-/** Reads every item with effective time before `endMs` and hands each to `accept`. */
+/**
+ * Reads every item with effective time before `endMs` and hands each to `accept`: one
+ * query (the lines summed per entry, joined to the entries and their archived events) read
+ * through a cursor, page by page, in one snapshot that also gives the run's watermark.
+ */
 export async function loadLedgerItems(
   pool: Pool, endMs: number, accept: (item: LedgerItem) => void,
 ): Promise<JournalSide> {
@@ -40,72 +45,75 @@ export async function loadLedgerItems(
     const watermark: Record<string, number> = {};
     for (const m of marks.rows) watermark[`${m.topic}/${m.partition}`] = Number(m.next_offset) - 1;
     const transferRefs = await failedPayoutTransfers(client, endMs);
-    let after = '00000000-0000-0000-0000-000000000000';
+    const topics = new Map<string, string>();
+    await client.query(`DECLARE ledger_items NO SCROLL CURSOR FOR ${itemsQuery}`,
+      [itemEventTypes, new Date(endMs).toISOString()]);
     for (let page = 0; ; page += 1) {
-      invariant(page * reconLimits.ledgerPageEntries < reconLimits.reconItemsMax, 'entry pages within the bound');
-      const rows = await readPage(client, endMs, after);
-      for (const row of rows) {
-        for (const item of itemsOf(row, transferRefs)) accept(item);
+      invariant(page * reconLimits.ledgerPageEntries <= reconLimits.reconItemsMax, 'entry pages within the bound');
+      const rows = await client.query<EntryRow>(`FETCH ${reconLimits.ledgerPageEntries} FROM ledger_items`);
+      for (const row of rows.rows) {
+        // One string per topic, not one per entry: a run holds a million of these.
+        const topic = topics.get(row.topic) ?? row.topic;
+        topics.set(topic, topic);
+        for (const item of itemsOf({ ...row, topic }, transferRefs)) accept(item);
       }
-      if (rows.length < reconLimits.ledgerPageEntries) break;
-      after = (rows[rows.length - 1] as EntryRow).entry_id;
+      if (rows.rows.length < reconLimits.ledgerPageEntries) break;
     }
+    await client.query('CLOSE ledger_items');
     return { watermark };
   }, { isolation: 'repeatable read' });
 }
 
-async function readPage(client: Client, endMs: number, after: string): Promise<EntryRow[]> {
-  const result = await client.query<EntryRow>(`SELECT e.entry_id, e.event_id, e.event_type, e.topic, e.partition,
-      e."offset", to_char(e.effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS effective_at,
-      floor(extract(epoch FROM e.effective_at) * 1000)::bigint AS effective_ms,
-      d.data->>'currency' AS currency, d.data->>'processor_ref' AS processor_ref,
-      d.data->>'processor_payout_id' AS processor_payout_id, d.data->>'remittance_id' AS remittance_id,
-      d.data->>'arrival_date' AS arrival_date, d.data->>'payout_id' AS payout_id,
-      s.clearing_net, s.bank_net, s.fee_5000, s.fee_5110
-    FROM ledger.journal_entries e
-    JOIN ledger.raw_messages r ON r.topic = e.topic AND r.partition = e.partition AND r."offset" = e."offset"
-    CROSS JOIN LATERAL (SELECT convert_from(r.value, 'UTF8')::jsonb -> 'data' AS data) d
-    CROSS JOIN LATERAL (SELECT
+/** Lines are summed per entry in one pass (a hash aggregate), not looked up entry by entry. */
+const itemsQuery = `SELECT e.topic, e.partition, e."offset", e.event_type,
+    floor(extract(epoch FROM e.effective_at) * 1000000)::bigint AS effective_us,
+    d.data->>'currency' AS currency, d.data->>'processor_ref' AS processor_ref,
+    d.data->>'processor_payout_id' AS processor_payout_id, d.data->>'remittance_id' AS remittance_id,
+    d.data->>'arrival_date' AS arrival_date, d.data->>'payout_id' AS payout_id,
+    s.clearing_net, s.bank_net, s.fee_5000, s.fee_5110
+  FROM ledger.journal_entries e
+  JOIN (SELECT l.entry_id, l.booked_period,
         coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount_minor ELSE -l.amount_minor END)
           FILTER (WHERE l.account = '1100'), 0) AS clearing_net,
         coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount_minor ELSE -l.amount_minor END)
           FILTER (WHERE l.account = '1000'), 0) AS bank_net,
         coalesce(sum(l.amount_minor) FILTER (WHERE l.account = '5000' AND l.side = 'debit'), 0) AS fee_5000,
         coalesce(sum(l.amount_minor) FILTER (WHERE l.account = '5110' AND l.side = 'debit'), 0) AS fee_5110
-      FROM ledger.journal_lines l WHERE l.entry_id = e.entry_id AND l.booked_period = e.booked_period) s
-    WHERE e.event_type = ANY($1::text[]) AND e.effective_at < $2 AND e.entry_id > $3
-    ORDER BY e.entry_id LIMIT ${reconLimits.ledgerPageEntries}`,
-  [itemEventTypes, new Date(endMs).toISOString(), after]);
-  return result.rows;
-}
+      FROM ledger.journal_lines l
+     WHERE l.account IN ('1000', '1100', '5000', '5110') AND l.effective_at < $2
+     GROUP BY l.entry_id, l.booked_period) s ON s.entry_id = e.entry_id AND s.booked_period = e.booked_period
+  JOIN ledger.raw_messages r ON r.topic = e.topic AND r.partition = e.partition AND r."offset" = e."offset"
+  CROSS JOIN LATERAL (SELECT convert_from(r.value, 'UTF8')::jsonb -> 'data' AS data) d
+  WHERE e.event_type = ANY($1::text[]) AND e.effective_at < $2`;
 
 /** payout.failed carries no processor_ref: its item is the failed payout's original `tr_` id. */
 async function failedPayoutTransfers(client: Client, endMs: number): Promise<Map<string, string>> {
-  const result = await client.query<{ payout_id: string; processor_ref: string }>(`WITH data AS (
-      SELECT e.event_type, convert_from(r.value, 'UTF8')::jsonb -> 'data' AS data
+  const result = await client.query<{ payout_id: string; processor_ref: string }>(`WITH failed AS (
+      SELECT convert_from(r.value, 'UTF8')::jsonb -> 'data' ->> 'payout_id' AS payout_id
         FROM ledger.journal_entries e
         JOIN ledger.raw_messages r ON r.topic = e.topic AND r.partition = e.partition AND r."offset" = e."offset"
-       WHERE e.event_type IN ('payout.paid', 'payout.failed')
-         AND (e.event_type = 'payout.paid' OR e.effective_at < $1))
-    SELECT f.data->>'payout_id' AS payout_id, p.data->>'processor_ref' AS processor_ref
-      FROM data f JOIN data p ON p.event_type = 'payout.paid' AND p.data->>'payout_id' = f.data->>'payout_id'
-     WHERE f.event_type = 'payout.failed'`, [new Date(endMs).toISOString()]);
+       WHERE e.event_type = 'payout.failed' AND e.effective_at < $1)
+    SELECT f.payout_id, p.data ->> 'processor_ref' AS processor_ref
+      FROM failed f JOIN (
+        SELECT convert_from(r.value, 'UTF8')::jsonb -> 'data' AS data
+          FROM ledger.journal_entries e
+          JOIN ledger.raw_messages r ON r.topic = e.topic AND r.partition = e.partition AND r."offset" = e."offset"
+         WHERE e.event_type = 'payout.paid' AND EXISTS (SELECT 1 FROM failed)) p
+        ON p.data ->> 'payout_id' = f.payout_id`, [new Date(endMs).toISOString()]);
   return new Map(result.rows.map((r) => [r.payout_id, r.processor_ref]));
 }
 
 /** The items one entry stands for: none, one, or two (a processor.payout is two items). */
 export function itemsOf(row: EntryRow, transferRefs: ReadonlyMap<string, string>): LedgerItem[] {
   const currency = row.currency;
-  invariant(currency !== null && isCurrencyCode(currency), `entry ${row.entry_id} has a configured currency`);
-  const lineage: EntryLineage = {
-    entryId: row.entry_id, eventId: row.event_id, eventType: row.event_type, effectiveAt: row.effective_at,
-    topic: row.topic, partition: row.partition, offset: Number(row.offset),
-  };
+  invariant(currency !== null && isCurrencyCode(currency), `entry at ${row.topic}/${row.partition}@${row.offset} ` +
+    'has a configured currency');
   const clearing = BigInt(row.clearing_net);
-  const base = { currency, effectiveAtMs: Number(row.effective_ms), arrivalDay: null, lineage };
+  const base = { currency, effectiveAtUs: Number(row.effective_us), arrivalDay: null, topic: row.topic,
+    partition: row.partition, offset: Number(row.offset) };
   const processor = (category: Category, reference: string | null | undefined, amountMinor: bigint,
     feeMinor: bigint | null): LedgerItem[] => {
-    invariant(typeof reference === 'string' && reference !== '', `entry ${row.entry_id} names its reference`);
+    invariant(typeof reference === 'string' && reference !== '', `entry at ${positionText(base)} names its reference`);
     if (amountMinor === 0n && (feeMinor ?? 0n) === 0n) return []; // nothing moved: nothing to settle
     return [{ ...base, source: 'processor', category, reference, amountMinor, feeMinor }];
   };
@@ -135,11 +143,36 @@ export function itemsOf(row: EntryRow, transferRefs: ReadonlyMap<string, string>
 function bankItem(row: EntryRow, base: Omit<LedgerItem, 'source' | 'category' | 'reference' | 'amountMinor' |
   'feeMinor'>, category: 'payout' | 'tax_remittance'): LedgerItem[] {
   const reference = category === 'payout' ? row.processor_payout_id : row.remittance_id;
-  invariant(typeof reference === 'string' && reference !== '', `entry ${row.entry_id} names its reference`);
+  invariant(typeof reference === 'string' && reference !== '', `entry at ${positionText(base)} names its reference`);
   const amountMinor = BigInt(row.bank_net);
   if (amountMinor === 0n) return [];
   const arrivalDay = category === 'payout' ? parseDay(row.arrival_date ?? '') : null;
-  invariant(category !== 'payout' || arrivalDay !== null, `entry ${row.entry_id} has an arrival date`);
+  invariant(category !== 'payout' || arrivalDay !== null, `entry at ${positionText(base)} has an arrival date`);
   return [{ ...base, source: 'bank', category, reference, amountMinor, feeMinor: null, arrivalDay }];
 }
 
+/**
+ * The full lineage (entry id, event id, type, effective time) of the entries a run reports,
+ * by position. Entry ids derive from positions (entry.ts), so this is a primary-key lookup;
+ * each row read is checked against the position asked for.
+ */
+export async function loadLineages(
+  pool: Pool, positions: readonly Pick<LedgerItem, 'topic' | 'partition' | 'offset'>[],
+): Promise<Map<string, EntryLineage>> {
+  const lineages = new Map<string, EntryLineage>();
+  const ids = [...new Set(positions.map((p) => entryIdFor(p)))];
+  for (let first = 0; first < ids.length; first += reconLimits.ledgerPageEntries) {
+    const rows = await pool.query<{ entry_id: string; event_id: string; event_type: string; effective_at: string;
+      topic: string; partition: number; offset: string }>(`SELECT entry_id, event_id, event_type, topic, partition,
+        "offset", to_char(effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS effective_at
+      FROM ledger.journal_entries WHERE entry_id = ANY($1::uuid[])`,
+    [ids.slice(first, first + reconLimits.ledgerPageEntries)]);
+    for (const r of rows.rows) {
+      const lineage = { entryId: r.entry_id, eventId: r.event_id, eventType: r.event_type, effectiveAt: r.effective_at,
+        topic: r.topic, partition: r.partition, offset: Number(r.offset) };
+      invariant(entryIdFor(lineage) === r.entry_id, `entry ${r.entry_id} sits at the position its id names`);
+      lineages.set(positionText(lineage), lineage);
+    }
+  }
+  return lineages;
+}

@@ -8,8 +8,8 @@ import { invariant } from '../errors.ts';
 import { reconLimits as limits } from './limits.ts';
 import type { CurrencyCode } from '../ledger/money.ts';
 import {
-  dayMs, type BankLine, type Category, type LedgerItem, type MatchSettings, type Outcome, type ProcessorRow,
-  type Source,
+  dayMs, positionText, type BankLine, type Category, type LedgerItem, type MatchSettings, type Outcome,
+  type ProcessorRow, type Source,
 } from './types.ts';
 
 /** The external side of a reported item: where the row is and what it said. */
@@ -72,7 +72,7 @@ export function bankLineInWindow(line: BankLine, settings: MatchSettings): boole
 
 /** "A run for date D sees journal entries with effective time before D+1 00:00Z." */
 export function ledgerItemInWindow(item: LedgerItem, settings: MatchSettings): boolean {
-  return item.effectiveAtMs < (settings.runDay + 1) * dayMs;
+  return item.effectiveAtUs < (settings.runDay + 1) * dayMs * 1000;
 }
 
 /** Only the columns the matching table names are compared: gross always, the fee where named. */
@@ -92,8 +92,8 @@ export function bankDateWithinTolerance(item: LedgerItem, line: BankLine, settin
  * (settlement takes time), missing_externally after that.
  */
 export function unclaimedOutcome(item: LedgerItem, settings: MatchSettings): 'pending' | 'missing_externally' {
-  const graceEndsMs = item.effectiveAtMs + settings.graceDays * dayMs;
-  return graceEndsMs > (settings.runDay + 1) * dayMs ? 'pending' : 'missing_externally';
+  const graceEndsUs = item.effectiveAtUs + settings.graceDays * dayMs * 1000;
+  return graceEndsUs > (settings.runDay + 1) * dayMs * 1000 ? 'pending' : 'missing_externally';
 }
 
 export function dayText(day: number): string {
@@ -123,13 +123,18 @@ export type RowVerdict = Outcome | 'outside_window';
 export class Matcher {
   readonly #settings: MatchSettings;
   readonly #items: LedgerItem[] = [];
-  /** Item indexes by key; one item per key is the rule, a list the exception. */
-  readonly #index = new Map<string, number | number[]>();
+  /**
+   * Item positions by (source, category, currency), then by reference: the inner keys are
+   * the items' own reference strings, so a million items cost no extra key strings. One
+   * item per key is the rule, a list the exception.
+   */
+  readonly #index = new Map<string, Map<string, number | number[]>>();
   /** Category of the bank items by reference, to name an unmatched line's category. */
   readonly #bankCategories = new Map<string, Category>();
   #claimed = new Uint8Array(1024);
-  /** How often each processor row id, and each bank reference, was seen so far. */
-  readonly #processorIdsSeen = new Map<string, number>();
+  /** Processor row ids seen so far (copied, so that no id pins its file chunk), and repeats. */
+  readonly #processorIdsSeen = new Set<string>();
+  readonly #processorIdRepeats = new Map<string, number>();
   readonly #bankReferencesSeen = new Map<string, number>();
   /** Lines without a reference, by what they say: identical ones still get keys of their own. */
   readonly #unreferencedSeen = new Map<string, number>();
@@ -154,11 +159,11 @@ export class Matcher {
       grown.set(this.#claimed);
       this.#claimed = grown;
     }
-    const key = item.source === 'bank' ? bankKey(item.reference, item.currency)
-      : processorKey(item.category, item.reference, item.currency);
-    const existing = this.#index.get(key);
-    if (existing === undefined) this.#index.set(key, position);
-    else if (typeof existing === 'number') this.#index.set(key, [existing, position]);
+    const group = this.#group(item.source === 'bank' ? 'bank' : item.category, item.currency, true) as
+      Map<string, number | number[]>;
+    const existing = group.get(item.reference);
+    if (existing === undefined) group.set(item.reference, position);
+    else if (typeof existing === 'number') group.set(item.reference, [existing, position]);
     else existing.push(position);
     if (item.source === 'bank') this.#bankCategories.set(item.reference, item.category);
   }
@@ -166,27 +171,25 @@ export class Matcher {
   offerProcessorRow(row: ProcessorRow): RowVerdict {
     invariant(!this.#finished, 'rows are offered before the run finishes');
     if (!processorRowInWindow(row, this.#settings)) return 'outside_window';
-    const external = processorExternal(row);
-    const occurrence = (this.#processorIdsSeen.get(row.balanceTransactionId) ?? 0) + 1;
-    this.#processorIdsSeen.set(row.balanceTransactionId, occurrence);
-    const base = { source: 'processor' as const, category: row.category, currency: row.currency,
-      reference: row.sourceId, external };
+    const occurrence = this.#processorOccurrence(row.balanceTransactionId);
+    const base = () => ({ source: 'processor' as const, category: row.category, currency: row.currency,
+      reference: row.sourceId, external: processorExternal(row) });
     if (occurrence > 1) {
-      return this.#report({ ...base, outcome: 'duplicate_external', ledger: null,
+      return this.#report({ ...base(), outcome: 'duplicate_external', ledger: null,
         breakKey: `duplicate_external|processor|${row.balanceTransactionId}#${occurrence}` });
     }
-    const candidates = this.#candidates(processorKey(row.category, row.sourceId, row.currency));
+    const candidates = this.#candidates(row.category, row.currency, row.sourceId);
     const position = candidates.find((p) => this.#claimed[p] === 0);
     if (position === undefined) {
       const outcome = candidates.length === 0 ? 'missing_in_ledger' : 'duplicate_external';
-      return this.#report({ ...base, outcome, ledger: null,
+      return this.#report({ ...base(), outcome, ledger: null,
         breakKey: `${outcome}|processor|${row.balanceTransactionId}` });
     }
     this.#claimed[position] = 1;
     const item = this.#items[position] as LedgerItem;
     if (processorAmountsAgree(item, row)) return this.#tally('matched', item, row.grossMinor);
-    return this.#report({ ...base, outcome: 'amount_mismatch', ledger: item,
-      breakKey: `amount_mismatch|processor|${item.lineage.entryId}` });
+    return this.#report({ ...base(), outcome: 'amount_mismatch', ledger: item,
+      breakKey: `amount_mismatch|processor|${positionText(item)}` });
   }
 
   offerBankLine(line: BankLine): RowVerdict {
@@ -208,7 +211,7 @@ export class Matcher {
           breakKey: `duplicate_external|bank|${line.reference}#${occurrence}` });
       }
     }
-    const candidates = line.reference === '' ? [] : this.#candidates(bankKey(line.reference, line.currency));
+    const candidates = line.reference === '' ? [] : this.#candidates('bank', line.currency, line.reference);
     const open = candidates.filter((p) => this.#claimed[p] === 0);
     if (candidates.length > 0 && open.length === 0) {
       return this.#report({ ...base, outcome: 'duplicate_external', ledger: null,
@@ -223,7 +226,7 @@ export class Matcher {
     const item = this.#items[position] as LedgerItem;
     if (item.amountMinor === line.amountMinor) return this.#tally('matched', item, line.amountMinor);
     return this.#report({ ...base, category: item.category, outcome: 'amount_mismatch', ledger: item,
-      breakKey: `amount_mismatch|bank|${item.lineage.entryId}` });
+      breakKey: `amount_mismatch|bank|${positionText(item)}` });
   }
 
   /**
@@ -238,16 +241,38 @@ export class Matcher {
       const outcome = unclaimedOutcome(item, this.#settings);
       this.#report({ outcome, source: item.source, category: item.category, currency: item.currency,
         reference: item.reference, ledger: item, external: null,
-        breakKey: `missing_externally|${item.source}|${item.lineage.entryId}` });
+        breakKey: `missing_externally|${item.source}|${positionText(item)}` });
     }
     const tallies = [...this.#tallies.values()];
     return { tallies, items: this.#reported };
   }
 
-  #candidates(key: string): readonly number[] {
-    const found = this.#index.get(key);
+  #group(kind: string, currency: CurrencyCode, create: boolean): Map<string, number | number[]> | undefined {
+    const key = `${kind}|${currency}`;
+    let group = this.#index.get(key);
+    if (group === undefined && create) {
+      group = new Map();
+      this.#index.set(key, group);
+    }
+    return group;
+  }
+
+  #candidates(kind: string, currency: CurrencyCode, reference: string): readonly number[] {
+    const found = this.#group(kind, currency, false)?.get(reference);
     if (found === undefined) return [];
     return typeof found === 'number' ? [found] : found;
+  }
+
+  /** 1 for the first row with this id, 2 for its first repeat, … */
+  #processorOccurrence(id: string): number {
+    if (!this.#processorIdsSeen.has(id)) {
+      // A copy: the id is a slice of the file's text, and would keep its whole chunk alive.
+      this.#processorIdsSeen.add(Buffer.from(id, 'utf8').toString('utf8'));
+      return 1;
+    }
+    const occurrence = (this.#processorIdRepeats.get(id) ?? 1) + 1;
+    this.#processorIdRepeats.set(id, occurrence);
+    return occurrence;
   }
 
   #tally(outcome: Outcome, at: { source: Source; category: Category; currency: CurrencyCode },

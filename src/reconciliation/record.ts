@@ -6,7 +6,7 @@ import { currencies, minorToDecimalString, type CurrencyCode } from '../ledger/m
 import type { AssignedItem } from './breaks.ts';
 import type { Check } from './checks.ts';
 import { dayText, type Tally } from './match.ts';
-import { outcomes, type Category, type Outcome, type Source } from './types.ts';
+import { outcomes, positionText, type Category, type EntryLineage, type Outcome, type Source } from './types.ts';
 
 export type BadRowRecord = { readonly file: string; readonly line: number; readonly reason: string };
 
@@ -105,8 +105,11 @@ export function outcomeTotals(tallies: readonly Tally[]): {
   return { outcomes: totals, categories };
 }
 
-export function breakRecord(item: AssignedItem, resolution: Resolution | null): BreakRecord {
+export function breakRecord(
+  item: AssignedItem, resolution: Resolution | null, lineages: ReadonlyMap<string, EntryLineage>,
+): BreakRecord {
   const { ledger, external, currency } = item;
+  const lineage = ledger === null ? undefined : lineages.get(positionText(ledger));
   const difference = ledger !== null && external !== null ? external.amountMinor - ledger.amountMinor : null;
   return {
     break_id: item.breakId, outcome: item.outcome, source: item.source, category: item.category, currency,
@@ -118,9 +121,8 @@ export function breakRecord(item: AssignedItem, resolution: Resolution | null): 
     ledger_fee: money(ledger?.feeMinor ?? null, currency),
     external_fee: money(external === null || ledger?.feeMinor === null ? null : external.feeMinor, currency),
     ledger: ledger === null ? null : {
-      entry_id: ledger.lineage.entryId, event_id: ledger.lineage.eventId, event_type: ledger.lineage.eventType,
-      effective_at: ledger.lineage.effectiveAt, topic: ledger.lineage.topic, partition: ledger.lineage.partition,
-      offset: ledger.lineage.offset,
+      entry_id: lineage?.entryId ?? '', event_id: lineage?.eventId ?? '', event_type: lineage?.eventType ?? '',
+      effective_at: lineage?.effectiveAt ?? '', topic: ledger.topic, partition: ledger.partition, offset: ledger.offset,
     },
     external: external === null ? null : { file: external.file, line: external.line, id: external.id, date: external.date },
   };

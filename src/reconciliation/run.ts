@@ -12,7 +12,7 @@ import { readCamt053 } from './camt053.ts';
 import { integrityChecks, type Check } from './checks.ts';
 import { readBankCsv, readProcessorCsv } from './csv-readers.ts';
 import { InputFileError, openInputText } from './input-file.ts';
-import { loadLedgerItems } from './journal-items.ts';
+import { loadLedgerItems, loadLineages } from './journal-items.ts';
 import { reconLimits } from './limits.ts';
 import { Matcher, type RowVerdict } from './match.ts';
 import { isBadRow, parseDay } from './parse.ts';
@@ -55,6 +55,10 @@ export async function runReconciliation(pool: Pool, request: RunRequest): Promis
   const settings: MatchSettings = { runDay, graceDays: request.graceDays, toleranceDays: request.toleranceDays };
   const endMs = (runDay + 1) * dayMs;
   const matcher = new Matcher(settings);
+  // The checks read the journal on their own connections while the files stream through
+  // the matcher: PostgreSQL works on one core while JavaScript matches on the other.
+  const checking = integrityChecks(pool, endMs);
+  checking.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   const journal = await loadLedgerItems(pool, endMs, (item) => matcher.addLedgerItem(item));
   const offer = (row: ProcessorRow | BankLine): RowVerdict =>
     ('balanceTransactionId' in row ? matcher.offerProcessorRow(row) : matcher.offerBankLine(row));
@@ -63,9 +67,10 @@ export async function runReconciliation(pool: Pool, request: RunRequest): Promis
   const unread = new Set([processor, bank].filter((i) => i.sha256 === null).map((i) => i.role));
   const matched = matcher.finish(unread);
   const items = carryBreaks(matched.items, await priorBreaks(pool, runDay), runDay);
+  const lineages = await loadLineages(pool, items.flatMap((i) => (i.ledger === null ? [] : [i.ledger])));
   const resolutions = await resolutionsOf(pool, [...new Set(items.map((i) => i.breakId))]);
-  const checks: Check[] = [inputCheck([processor, bank]), ...await integrityChecks(pool, endMs)];
-  const breaks = items.map((item) => breakRecord(item, resolutions.get(item.breakId) ?? null))
+  const checks: Check[] = [inputCheck([processor, bank]), ...await checking];
+  const breaks = items.map((item) => breakRecord(item, resolutions.get(item.breakId) ?? null, lineages))
     .filter((b) => b.status !== 'pending');
   const breaksOpen = breaks.filter((b) => b.status === 'open').length;
   const record: RunRecord = {
@@ -76,7 +81,7 @@ export async function runReconciliation(pool: Pool, request: RunRequest): Promis
     inputs: [processor, bank], watermark: journal.watermark, ...outcomeTotals(matched.tallies),
     breaks, breaks_open: breaksOpen, checks, ok: breaksOpen === 0 && checks.every((c) => c.ok),
   };
-  await insertRun(pool, record, items);
+  await insertRun(pool, record, items, lineages);
   return record;
 }
 

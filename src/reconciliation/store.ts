@@ -7,7 +7,7 @@ import { UserError } from '../errors.ts';
 import type { AssignedItem, PriorBreak } from './breaks.ts';
 import { dayText } from './match.ts';
 import type { Resolution, RunRecord } from './record.ts';
-import { dayMs } from './types.ts';
+import { dayMs, positionText, type EntryLineage } from './types.ts';
 
 /** The breaks of the run that precedes a run of `runDay`: the latest run of an earlier date. */
 export async function priorBreaks(pool: Pool, runDay: number): Promise<Map<string, PriorBreak>> {
@@ -44,9 +44,11 @@ const itemColumns = [
   'external_id', 'external_date',
 ];
 
-function itemRow(runId: string, index: number, item: AssignedItem): CopyValue[] {
+function itemRow(
+  runId: string, index: number, item: AssignedItem, lineages: ReadonlyMap<string, EntryLineage>,
+): CopyValue[] {
   const { ledger, external } = item;
-  const lineage = ledger?.lineage;
+  const lineage = ledger === null ? undefined : lineages.get(positionText(ledger));
   return [
     runId, index + 1, item.breakId, item.breakKey, item.outcome, item.source, item.category, item.currency,
     item.reference, dayText(item.openedOnDay), item.ageDays, ledger?.amountMinor ?? null, ledger?.feeMinor ?? null,
@@ -58,7 +60,9 @@ function itemRow(runId: string, index: number, item: AssignedItem): CopyValue[] 
 }
 
 /** Writes the run and every unmatched item (breaks and pending) in one transaction. */
-export async function insertRun(pool: Pool, record: RunRecord, items: readonly AssignedItem[]): Promise<void> {
+export async function insertRun(
+  pool: Pool, record: RunRecord, items: readonly AssignedItem[], lineages: ReadonlyMap<string, EntryLineage>,
+): Promise<void> {
   await withTransaction(pool, async (client) => {
     await client.query(`INSERT INTO ledger.reconciliation_runs (run_id, run_date, requested_by, started_at,
         finished_at, supersedes, params, inputs, watermark, outcomes, checks, breaks_open, ok)
@@ -69,7 +73,7 @@ export async function insertRun(pool: Pool, record: RunRecord, items: readonly A
       record.breaks_open, record.ok,
     ]);
     await copyRows(client, 'ledger.reconciliation_items', itemColumns,
-      items.map((item, index) => itemRow(record.run_id, index, item)));
+      items.map((item, index) => itemRow(record.run_id, index, item, lineages)));
   });
 }
 

@@ -73,7 +73,9 @@ export type EntryLineage = {
 /**
  * What the journal expects the outside world to show for one entry: a processor row or a
  * bank line. Amounts are signed as the external file signs them (processor: into the
- * platform's balance; bank: credit to the account).
+ * platform's balance; bank: credit to the account). Kept small, since a run holds one per
+ * entry: the entry is named by its log position, and its full lineage (entry id, event
+ * id, type) is read only for the items a run reports.
  */
 export type LedgerItem = {
   readonly source: Source;
@@ -83,11 +85,19 @@ export type LedgerItem = {
   readonly amountMinor: bigint;
   /** Compared only where the matching table names a fee (charge, dispute); else null. */
   readonly feeMinor: bigint | null;
-  readonly effectiveAtMs: number;
+  /** Effective time in microseconds since the epoch, as the journal keeps it. */
+  readonly effectiveAtUs: number;
   /** Bank payouts: the arrival date as a day number; the booking date must be near it. */
   readonly arrivalDay: number | null;
-  readonly lineage: EntryLineage;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
 };
+
+/** A position as text, `topic/partition@offset`: how a run names an entry in its keys. */
+export function positionText(item: Pick<LedgerItem, 'topic' | 'partition' | 'offset'>): string {
+  return `${item.topic}/${item.partition}@${item.offset}`;
+}
 
 /** The rules' settings: the contract's defaults are 2 days of grace and ±3 days of tolerance. */
 export type MatchSettings = {

@@ -18,9 +18,7 @@ function item(over: Partial<LedgerItem> & { category: Category; reference: strin
   entries += 1;
   return {
     source: 'processor', currency: 'USD', amountMinor: 10_000n, feeMinor: null,
-    effectiveAtMs: at('2026-10-10T12:00:00Z'), arrivalDay: null,
-    lineage: { entryId: `00000000-0000-8000-8000-${String(entries).padStart(12, '0')}`, eventId: `ev-${entries}`,
-      eventType: 'payment.captured', effectiveAt: '2026-10-10T12:00:00.000000Z', topic: 't', partition: 0, offset: entries },
+    effectiveAtUs: at('2026-10-10T12:00:00Z') * 1000, arrivalDay: null, topic: 't', partition: 0, offset: entries,
     ...over,
   };
 }
@@ -108,7 +106,7 @@ describe('processor rows', () => {
 
   it('stays quiet about rows created after the run\'s day and entries effective after it', () => {
     const { verdicts, result } = reconcile(
-      [item({ category: 'charge', reference: 'ch_late', feeMinor: 0n, effectiveAtMs: at('2026-10-21T00:00:00Z') })],
+      [item({ category: 'charge', reference: 'ch_late', feeMinor: 0n, effectiveAtUs: at('2026-10-21T00:00:00Z') * 1000 })],
       [row({ category: 'charge', sourceId: 'ch_x', createdAtMs: at('2026-10-21T00:00:00Z') })]);
     expect(verdicts).toEqual(['outside_window']);
     expect(result.items).toEqual([]);
@@ -118,8 +116,8 @@ describe('processor rows', () => {
 describe('the grace window', () => {
   it('keeps an unclaimed entry pending while effective time + 2 days is after D+1 00:00Z', () => {
     const { result } = reconcile([
-      item({ category: 'charge', reference: 'ch_recent', feeMinor: 0n, effectiveAtMs: at('2026-10-19T00:00:00.001Z') }),
-      item({ category: 'charge', reference: 'ch_old', feeMinor: 0n, effectiveAtMs: at('2026-10-19T00:00:00Z') }),
+      item({ category: 'charge', reference: 'ch_recent', feeMinor: 0n, effectiveAtUs: at('2026-10-19T00:00:00Z') * 1000 + 1 }),
+      item({ category: 'charge', reference: 'ch_old', feeMinor: 0n, effectiveAtUs: at('2026-10-19T00:00:00Z') * 1000 }),
     ], []);
     expect(states(result)).toEqual(['pending processor charge ch_recent', 'missing_externally processor charge ch_old']);
   });

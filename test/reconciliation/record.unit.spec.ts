@@ -15,12 +15,14 @@ const tallies: Tally[] = [
   { outcome: 'matched', source: 'processor', category: 'charge', currency: 'USD', count: 3, amountMinor: 30_000n },
 ];
 
+const lineages = new Map([['t/2@41', { entryId: 'e1', eventId: 'v1', eventType: 'payment.captured',
+  effectiveAt: '2026-10-01T00:00:00.000000Z', topic: 't', partition: 2, offset: 41 }]]);
+
 const mismatch: ReportedItem = {
   outcome: 'amount_mismatch', source: 'processor', category: 'charge', currency: 'USD', reference: 'ch_1',
-  breakKey: 'amount_mismatch|processor|e1',
+  breakKey: 'amount_mismatch|processor|t/2@41',
   ledger: { source: 'processor', category: 'charge', reference: 'ch_1', currency: 'USD', amountMinor: 80_080n,
-    feeMinor: 2_352n, effectiveAtMs: 0, arrivalDay: null, lineage: { entryId: 'e1', eventId: 'v1',
-      eventType: 'payment.captured', effectiveAt: '2026-10-01T00:00:00.000000Z', topic: 't', partition: 2, offset: 41 } },
+    feeMinor: 2_352n, effectiveAtUs: 0, arrivalDay: null, topic: 't', partition: 2, offset: 41 },
   external: { file: 'p.csv', line: 7, id: 'txn_1', date: '2026-10-01T00:00:00.000Z', amountMinor: 80_180n, feeMinor: 2_352n },
 };
 
@@ -37,7 +39,7 @@ describe('the run record', () => {
 
   it('shows both sides of a mismatch, the difference and the lineage', () => {
     const [assigned] = carryBreaks([mismatch], new Map(), 20_000);
-    expect(breakRecord(assigned!, null)).toMatchObject({
+    expect(breakRecord(assigned!, null, lineages)).toMatchObject({
       break_id: breakIdFor(mismatch.breakKey, 20_000), status: 'open', ledger_amount: '800.80',
       external_amount: '801.80', difference: '1.00', ledger_fee: '23.52', external_fee: '23.52', age_days: 0,
       ledger: { entry_id: 'e1', event_id: 'v1', topic: 't', partition: 2, offset: 41 },
@@ -57,7 +59,7 @@ describe('the run record', () => {
     const run = {
       run_id: 'r1', date: '2024-10-04', requested_by: 'test', started_at: 's', finished_at: '2024-10-05T02:00:00.000Z',
       supersedes: null, params: { grace_days: 2, tolerance_days: 3 }, inputs: [], watermark: { 't/0': 3 },
-      ...outcomeTotals(tallies), breaks: [breakRecord(assigned!, null)], breaks_open: 1, checks: [], ok: false,
+      ...outcomeTotals(tallies), breaks: [breakRecord(assigned!, null, lineages)], breaks_open: 1, checks: [], ok: false,
     } satisfies RunRecord;
     const input = reconciliationRenderInput(run);
     expect(input.header).toMatchObject({ report: 'reconciliation', params: { date: '2024-10-04' },

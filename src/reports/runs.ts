@@ -104,7 +104,7 @@ async function readSnapshot(
   const checkpoint = await client.query<{ checkpoint_id: string; merkle_root: Buffer }>(
     'SELECT checkpoint_id, merkle_root FROM ledger.checkpoints ORDER BY checkpoint_id DESC LIMIT 1');
   const previous = await client.query<{ run_id: string }>(`SELECT run_id FROM ledger.report_runs
-      WHERE report = $1 AND params = $2::jsonb ORDER BY generated_at DESC, run_id DESC LIMIT 1`,
+      WHERE report = $1 AND params = $2::jsonb ORDER BY run_seq DESC LIMIT 1`,
   [template.report, JSON.stringify(params)]);
   const figures = await computeFigures(client, template, run, watermark, runId, thresholds);
   const latest = checkpoint.rows[0];
@@ -233,12 +233,12 @@ export type RunSummary = {
   requested_by: string; supersedes: string | null;
 };
 
-export async function listRuns(pool: Pool, limit: number, before?: { generatedAt: string; runId: string }) {
+/** Runs, newest first; `beforeSeq` pages on (the run_seq of the last run of the previous page). */
+export async function listRuns(pool: Pool, limit: number, beforeSeq?: number) {
   const bounded = Math.min(Math.max(limit, 1), limits.pageRowsMax);
-  const result = await pool.query<RunSummary & { generated_at: Date }>(
-    `SELECT run_id, report, params, generated_at, requested_by, supersedes FROM ledger.report_runs
-      WHERE ($2::timestamptz IS NULL OR (generated_at, run_id) < ($2::timestamptz, $3::uuid))
-      ORDER BY generated_at DESC, run_id DESC LIMIT $1`,
-    [bounded, before?.generatedAt ?? null, before?.runId ?? null]);
-  return result.rows.map((r) => ({ ...r, generated_at: new Date(r.generated_at).toISOString() }));
+  const result = await pool.query<RunSummary & { generated_at: Date; run_seq: string }>(
+    `SELECT run_id, run_seq, report, params, generated_at, requested_by, supersedes FROM ledger.report_runs
+      WHERE ($2::bigint IS NULL OR run_seq < $2::bigint) ORDER BY run_seq DESC LIMIT $1`,
+    [bounded, beforeSeq ?? null]);
+  return result.rows.map((r) => ({ ...r, run_seq: Number(r.run_seq), generated_at: new Date(r.generated_at).toISOString() }));
 }

@@ -4,6 +4,8 @@
 -- its signed manifest.
 CREATE TABLE ledger.report_runs (
   run_id uuid PRIMARY KEY,
+  -- Order of recording: what "the latest run" and "supersedes" mean, whatever the clocks say.
+  run_seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
   report text NOT NULL,
   title text NOT NULL,
   template_version text NOT NULL,
@@ -17,8 +19,7 @@ CREATE TABLE ledger.report_runs (
   manifest_signature bytea NOT NULL CHECK (length(manifest_signature) = 64),
   key_id text NOT NULL REFERENCES ledger.signing_keys (key_id)
 );
-CREATE INDEX report_runs_newest ON ledger.report_runs (generated_at DESC, run_id);
-CREATE INDEX report_runs_by_params ON ledger.report_runs (report, params);
+CREATE INDEX report_runs_by_params ON ledger.report_runs (report, params, run_seq);
 
 CREATE TABLE ledger.report_figures (
   figure_id text PRIMARY KEY,
@@ -44,3 +45,4 @@ CREATE TABLE ledger.report_files (
 SELECT ledger.make_append_only(t) FROM unnest(ARRAY[
   'ledger.report_runs', 'ledger.report_figures', 'ledger.report_files']::regclass[]) AS t;
 GRANT SELECT, INSERT ON ledger.report_runs, ledger.report_figures, ledger.report_files TO ledger_writer;
+GRANT USAGE ON SEQUENCE ledger.report_runs_run_seq_seq TO ledger_writer;

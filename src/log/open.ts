@@ -1,8 +1,8 @@
 // Which log: Kafka when KAFKA_BROKERS is set, else the embedded log under LEDGER_DATA_DIR.
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { UserError } from '../errors.ts';
 import { openEmbeddedLog } from './embedded/index.ts';
+import { openKafkaLog } from './kafka/index.ts';
 import type { LogConsumer, LogProducer } from './types.ts';
 
 export type Log = {
@@ -14,10 +14,8 @@ export type Log = {
 };
 
 export async function openLog(config: Config): Promise<Log> {
-  if (config.kafkaBrokers !== null) {
-    throw new UserError('kafka_unavailable', 'KAFKA_BROKERS is set, but the Kafka log adapter is not ' +
-      'built yet (issue 3); unset it to use the embedded log');
-  }
+  // Topics this program creates on Kafka get LEDGER_PARTITIONS partitions too.
+  if (config.kafkaBrokers !== null) return openKafkaLog(config);
   const log = openEmbeddedLog(path.join(config.dataDir, 'log'));
   return { kind: 'embedded', producer: log.producer, consumer: log.consumer, newTopicPartitions: config.embeddedPartitions };
 }

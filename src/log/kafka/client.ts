@@ -41,12 +41,17 @@ export function createKafka(options: KafkaClientOptions): Kafka {
   });
 }
 
+/** The same kafkajs line is shown at most once per this interval, with a count of repeats. */
+const repeatIntervalMs = 10_000;
+
 /**
  * kafkajs's warnings and errors as one line each. It logs every retry of a transient
  * condition (a coordinator still loading, a broker restarting) at ERROR: these lines are
- * what an operator watching a stuck consumer needs, so they are kept, just made short.
+ * what an operator watching a stuck consumer needs, so they are kept, made short, and
+ * rate-limited (a broker that is down for a minute would otherwise print hundreds).
  */
 function lineLogCreator(log: KafkaLogLine): logCreator {
+  const lastShown = new Map<string, { atMs: number; repeats: number }>();
   return () => ({ namespace, level, log: entry }: LogEntry) => {
     const { message, error } = entry as { message: string; error?: unknown };
     // We bound the idempotent producer's retries on purpose (every loop has a limit); a
@@ -54,7 +59,21 @@ function lineLogCreator(log: KafkaLogLine): logCreator {
     if (message.startsWith('Limiting retries for the idempotent producer')) return;
     const label = level === logLevel.ERROR ? 'error' : 'warn';
     const detail = error === undefined || String(error) === message ? '' : `: ${String(error)}`;
-    log(`kafka ${label} [${namespace}] ${message}${detail}`);
+    const line = `kafka ${label} [${namespace}] ${message}${detail}`;
+    const nowMs = Date.now();
+    const shown = lastShown.get(line);
+    if (shown !== undefined && nowMs - shown.atMs < repeatIntervalMs) {
+      shown.repeats += 1;
+      return;
+    }
+    const repeats = shown === undefined || shown.repeats === 0 ? '' : ` (and ${shown.repeats} more like it)`;
+    if (lastShown.size >= 1_000) lastShown.clear(); // bounded: distinct lines are few
+    lastShown.set(line, { atMs: nowMs, repeats: 0 });
+    try {
+      log(`${line}${repeats}`);
+    } catch {
+      // A log line that cannot be written must not fail the Kafka call that logged it.
+    }
   };
 }
 

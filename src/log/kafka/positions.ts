@@ -58,9 +58,20 @@ export function firstHole(offsets: readonly number[]): number {
   return -1;
 }
 
-/** `count` items at a time, in order; the last chunk may be shorter. */
-export function chunksOf<T>(items: readonly T[], count: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += count) chunks.push(items.slice(start, start + count));
-  return chunks;
+/**
+ * The first messages of `messages` that make one handler call: at most `messagesMax` of
+ * them and `bytesMax` bytes of values, but always at least one (a message larger than the
+ * byte bound is quarantined by the handler, not stuck here).
+ */
+export function takeChunk<T extends { readonly value: Buffer | null }>(
+  messages: readonly T[], messagesMax: number, bytesMax: number,
+): T[] {
+  let bytes = 0;
+  let count = 0;
+  for (const message of messages) {
+    bytes += message.value?.length ?? 0;
+    if (count >= messagesMax || (count > 0 && bytes > bytesMax)) break;
+    count += 1;
+  }
+  return messages.slice(0, count);
 }

@@ -35,6 +35,8 @@ export class KafkaProducer implements LogProducer {
   constructor(
     private readonly kafka: Kafka,
     private readonly client: KafkaClientOptions,
+    /** How long the first call waits for an unreachable broker (default kafkaLimits.reachTimeoutMs). */
+    private readonly reachTimeoutMs: number = kafkaLimits.reachTimeoutMs,
   ) {}
 
   async ensureTopic(topic: string, partitions: number): Promise<number> {
@@ -112,7 +114,7 @@ export class KafkaProducer implements LogProducer {
   }
 
   private async open(): Promise<{ producer: Producer; admin: Admin }> {
-    await awaitBrokers(this.client);
+    await awaitBrokers({ ...this.client, timeoutMs: this.reachTimeoutMs });
     const producer = this.kafka.producer({
       createPartitioner: explicitPartitioner,
       allowAutoTopicCreation: false,

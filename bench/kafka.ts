@@ -1,0 +1,140 @@
+// Events per second from a real Kafka broker to the committed, hashed journal, against two
+// references measured in the same run on the same PostgreSQL server: the embedded-log
+// path (same events, same partitions, same projector, a database of its own) and a plain
+// COPY of the same number of rows into a bare table. The 200,000 events are published
+// before the clock starts; the Kafka figure runs from consume() to the last commit, so it
+// includes joining the consumer group and the first fetch. KAFKA_BROKERS picks a broker;
+// unset, one is started from tools/kafka-broker and stopped at the end.
+import path from 'node:path';
+import pg from 'pg';
+import { loadConfig } from '../src/config.ts';
+import { copyRows } from '../src/db/copy.ts';
+import { createPool, type Pool } from '../src/db/database.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { generateEventStream } from '../src/generator/index.ts';
+import { openEmbeddedLog } from '../src/log/embedded/index.ts';
+import { openKafkaLog } from '../src/log/kafka/index.ts';
+import type { LogConsumer } from '../src/log/types.ts';
+import { publishLines } from '../src/log/publish.ts';
+import { runProjector, type ProjectorResult } from '../src/projector/projector.ts';
+import { startKafkaBroker, type KafkaBroker } from '../tools/kafka-broker/broker.ts';
+import { benchDatabase, nowMs, perSecond } from './support.ts';
+
+const eventsWanted = 200_000;
+const partitions = 6;
+const topic = `bench.kafka.${Date.now()}`;
+
+export async function benchKafka(): Promise<void> {
+  const lines = generateEventStream({ seed: 42, rentals: 26_000, month: '2026-10' }).slice(0, eventsWanted);
+  const broker = await brokerForBench();
+  const db = await benchDatabase();
+  const kafkaDb = await siblingDatabase(db.url, 'kafka');
+  try {
+    const config = loadConfig({ DATABASE_URL: kafkaDb.url, LEDGER_DATA_DIR: db.dataDir, KAFKA_BROKERS: broker.brokers,
+      LEDGER_TOPICS: topic, LEDGER_PARTITIONS: String(partitions) });
+    const kafka = openKafkaLog(config, { log: (line) => process.stderr.write(`[kafka] ${line}\n`) });
+    const publishStarted = nowMs();
+    await publishLines(kafka.producer, topic, partitions, lines);
+    const publishMs = nowMs() - publishStarted;
+    await kafka.producer.close();
+    const embedded = openEmbeddedLog(path.join(db.dataDir, 'log'));
+    await publishLines(embedded.producer, topic, partitions, lines);
+    await embedded.producer.close();
+
+    const baselineMs = await copyBaseline(db.adminPool, lines);
+    const embeddedRun = await timedProjection(db.pool, embedded.consumer());
+    const kafkaRun = await timedProjection(kafkaDb.pool, kafka.consumer());
+    if (kafkaRun.result.posted !== embeddedRun.result.posted) {
+      throw new Error(`the two paths disagree: ${kafkaRun.result.posted} vs ${embeddedRun.result.posted} entries`);
+    }
+    const kafkaPerSecond = perSecond(lines.length, kafkaRun.ms);
+    const embeddedPerSecond = perSecond(lines.length, embeddedRun.ms);
+    const baselinePerSecond = perSecond(lines.length, baselineMs);
+    const { result } = kafkaRun;
+    process.stdout.write([
+      `data: ${lines.length} events over ${partitions} partitions on Kafka ${broker.version} → ${result.posted} ` +
+        `entries, ${result.duplicates} duplicates, ${result.quarantined} quarantined`,
+      `publish (before the clock): ${publishMs} ms, ${perSecond(lines.length, publishMs)} events/s, acks=all, idempotent`,
+      `baseline: COPY ${lines.length} rows into a bare table: ${baselineMs} ms, ${baselinePerSecond} rows/s`,
+      `embedded log → journal: ${embeddedRun.ms} ms, ${embeddedPerSecond} events/s`,
+      `kafka → journal: ${kafkaRun.ms} ms, ${kafkaPerSecond} events/s (includes the group join)`,
+      `ratio kafka/embedded: ${(kafkaPerSecond / embeddedPerSecond).toFixed(2)}`,
+      `ratio kafka/baseline: ${(kafkaPerSecond / baselinePerSecond).toFixed(2)}`,
+    ].join('\n') + '\n');
+  } finally {
+    await kafkaDb.close();
+    await db.close();
+    await broker.stop();
+  }
+}
+
+async function timedProjection(pool: Pool, consumer: LogConsumer): Promise<{ ms: number; result: ProjectorResult }> {
+  const started = nowMs();
+  try {
+    const result = await runProjector({
+      pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
+    });
+    return { ms: nowMs() - started, result };
+  } finally {
+    await consumer.close();
+  }
+}
+
+type BenchBroker = { brokers: string; version: string; stop(): Promise<void> };
+
+async function brokerForBench(): Promise<BenchBroker> {
+  const given = process.env.KAFKA_BROKERS?.trim();
+  if (given !== undefined && given !== '') return { brokers: given, version: 'given', stop: async () => undefined };
+  const log = (line: string) => process.stderr.write(`[kafka] ${line}\n`);
+  // tools/kafka-broker's random cluster id can begin with '-', which the format step
+  // mistakes for an option (one start in 64); a second attempt draws a new id.
+  let broker: KafkaBroker | undefined;
+  for (let attempt = 1; broker === undefined; attempt++) {
+    broker = await startKafkaBroker({ log }).catch((error: unknown) => {
+      if (attempt >= 3) throw error;
+      return undefined;
+    });
+  }
+  return broker;
+}
+
+/** A second migrated database on the bench's server, so the two paths do not share tables. */
+async function siblingDatabase(url: string, suffix: string): Promise<{ url: string; pool: Pool; close(): Promise<void> }> {
+  const name = `ledger_bench_${suffix}_${Date.now()}`;
+  const adminUrl = new URL(url);
+  adminUrl.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: adminUrl.toString() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  await migrate(parsed.toString());
+  const pool = createPool(parsed.toString(), 'ledger_writer', 4);
+  return {
+    url: parsed.toString(),
+    pool,
+    async close() {
+      await pool.end();
+      const client = new pg.Client({ connectionString: adminUrl.toString() });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+async function copyBaseline(pool: Pool, lines: readonly string[]): Promise<number> {
+  await pool.query(`CREATE TABLE bench_copy_baseline (topic text, partition integer, "offset" bigint, value bytea)`);
+  const rows = lines.map((line, index) => [topic, index % partitions, index, Buffer.from(line, 'utf8')]);
+  const client = await pool.connect();
+  try {
+    const started = nowMs();
+    await client.query('BEGIN');
+    await copyRows(client, 'bench_copy_baseline', ['topic', 'partition', 'offset', 'value'], rows);
+    await client.query('COMMIT');
+    return nowMs() - started;
+  } finally {
+    client.release();
+  }
+}

@@ -174,6 +174,42 @@ async function storeRun(
   });
 }
 
+/**
+ * A run whose figures come from elsewhere (a reconciliation run's outcomes): rendered,
+ * signed and stored exactly like a template run. Its figures have no journal lineage of
+ * their own; the run's sections carry the lineage of each item (entry and log position,
+ * or file and row).
+ */
+export async function publishRenderedRun(
+  ctx: ReportContext, render: Omit<RenderInput, 'dataSha256' | 'lineageBaseUrl'>, outDir?: string,
+): Promise<RunFiles> {
+  const header = render.header;
+  const dir = outDir ?? path.join(ctx.dataDir, 'reports', header.run_id);
+  await mkdir(dir, { recursive: true });
+  const input = (dataSha256: string): RenderInput => ({ ...render, lineageBaseUrl: ctx.lineageBaseUrl, dataSha256 });
+  const files: Manifest['files'] = {};
+  const paths: RunFiles['files'] = {};
+  const jsonName = `${baseName(header)}.json`;
+  const dataSha256 = await renderers.json(input(''), path.join(dir, jsonName));
+  files.json = { name: jsonName, sha256: dataSha256 };
+  paths.json = path.join(dir, jsonName);
+  for (const format of reportFormats.filter((f) => f !== 'json')) {
+    const name = `${baseName(header)}.${format}`;
+    files[format] = { name, sha256: await renderers[format](input(dataSha256), path.join(dir, name)) };
+    paths[format] = path.join(dir, name);
+  }
+  const manifestFile = signManifest(buildManifest(header, render.figures, files, ctx.key.keyId), ctx.key);
+  const manifestName = `${baseName(header)}.manifest.json`;
+  const manifestBytes = `${JSON.stringify(manifestFile, null, 2)}\n`;
+  await writeFile(path.join(dir, manifestName), manifestBytes);
+  const figures: ComputedFigure[] = render.figures.map((f) => ({ ...f, section: 'external', amount: 0n,
+    kind: /^-?\d+\.\d{2}$/.test(f.value) ? 'money' : 'count', definition: { key: f.key, title: f.key,
+      measure: 'count_groups' } }));
+  await storeRun(ctx.pool, header, figures, manifestFile, { ...files,
+    manifest: { name: manifestName, sha256: sha256Hex(manifestBytes) } });
+  return { run_id: header.run_id, files: { ...paths, manifest: path.join(dir, manifestName) } };
+}
+
 export type StoredRun = {
   header: RunHeader;
   figures: ComputedFigure[];

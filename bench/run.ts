@@ -4,6 +4,7 @@ import os from 'node:os';
 
 const benches: Record<string, () => Promise<void>> = {
   projector: async () => (await import('./projector.ts')).benchProjector(),
+  reconcile: async () => (await import('./reconcile.ts')).benchReconcile(),
   kafka: async () => (await import('./kafka.ts')).benchKafka(),
   reports: async () => (await import('./reports.ts')).benchReports(),
 };

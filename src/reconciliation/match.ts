@@ -5,6 +5,7 @@
 // nested loop. Whatever the journal expected and no row claimed is judged at the end:
 // pending inside the grace window, missing_externally after it.
 import { invariant } from '../errors.ts';
+import { LedgerItemStore } from './item-store.ts';
 import { reconLimits as limits } from './limits.ts';
 import type { CurrencyCode } from '../ledger/money.ts';
 import {
@@ -122,7 +123,7 @@ export type RowVerdict = Outcome | 'outside_window';
 
 export class Matcher {
   readonly #settings: MatchSettings;
-  readonly #items: LedgerItem[] = [];
+  readonly #items = new LedgerItemStore();
   /**
    * Item positions by (source, category, currency), then by reference: the inner keys are
    * the items' own reference strings, so a million items cost no extra key strings. One
@@ -151,9 +152,7 @@ export class Matcher {
   addLedgerItem(item: LedgerItem): void {
     invariant(!this.#finished, 'items are added before the run finishes');
     if (!ledgerItemInWindow(item, this.#settings)) return;
-    invariant(this.#items.length < limits.reconItemsMax, 'ledger items within the bound');
-    const position = this.#items.length;
-    this.#items.push(item);
+    const position = this.#items.add(item);
     if (position >= this.#claimed.length) {
       const grown = new Uint8Array(this.#claimed.length * 2);
       grown.set(this.#claimed);
@@ -186,7 +185,7 @@ export class Matcher {
         breakKey: `${outcome}|processor|${row.balanceTransactionId}` });
     }
     this.#claimed[position] = 1;
-    const item = this.#items[position] as LedgerItem;
+    const item = this.#items.get(position);
     if (processorAmountsAgree(item, row)) return this.#tally('matched', item, row.grossMinor);
     return this.#report({ ...base(), outcome: 'amount_mismatch', ledger: item,
       breakKey: `amount_mismatch|processor|${positionText(item)}` });
@@ -217,13 +216,13 @@ export class Matcher {
       return this.#report({ ...base, outcome: 'duplicate_external', ledger: null,
         breakKey: `duplicate_external|bank|${lineKey}` });
     }
-    const position = open.find((p) => bankDateWithinTolerance(this.#items[p] as LedgerItem, line, this.#settings));
+    const position = open.find((p) => bankDateWithinTolerance(this.#items.get(p), line, this.#settings));
     if (position === undefined) {
       return this.#report({ ...base, outcome: 'missing_in_ledger', ledger: null,
         breakKey: `missing_in_ledger|bank|${lineKey}` });
     }
     this.#claimed[position] = 1;
-    const item = this.#items[position] as LedgerItem;
+    const item = this.#items.get(position);
     if (item.amountMinor === line.amountMinor) return this.#tally('matched', item, line.amountMinor);
     return this.#report({ ...base, category: item.category, outcome: 'amount_mismatch', ledger: item,
       breakKey: `amount_mismatch|bank|${positionText(item)}` });
@@ -236,8 +235,10 @@ export class Matcher {
   finish(unreadSources: ReadonlySet<Source> = new Set()): MatchResult {
     invariant(!this.#finished, 'a run finishes once');
     this.#finished = true;
-    for (const [position, item] of this.#items.entries()) {
-      if (this.#claimed[position] === 1 || unreadSources.has(item.source)) continue;
+    for (let position = 0; position < this.#items.count; position += 1) {
+      if (this.#claimed[position] === 1) continue;
+      const item = this.#items.get(position);
+      if (unreadSources.has(item.source)) continue;
       const outcome = unclaimedOutcome(item, this.#settings);
       this.#report({ outcome, source: item.source, category: item.category, currency: item.currency,
         reference: item.reference, ledger: item, external: null,

@@ -33,7 +33,7 @@ import type { ConsumeOptions, LogConsumer, LogMessage, TopicPartition } from '..
 import { awaitBrokers, describeKafkaError, sleepMs, type KafkaClientOptions } from './client.ts';
 import { OffsetMirror } from './mirror.ts';
 import { firstHole, planAhead, planBatch, takeChunk, type BatchPlan, type FetchedRange } from './positions.ts';
-import { offsetNumber, topicMissing, topicPartitionCount } from './producer.ts';
+import { offsetNumber, topicMissing, topicOffsets, topicPartitionCount } from './producer.ts';
 
 export type KafkaConsumerSettings = {
   readonly client: KafkaClientOptions;
@@ -172,10 +172,7 @@ class ConsumeRun {
   private async checkStart(admin: Admin): Promise<void> {
     for (const topic of this.options.topics) {
       if ((await topicPartitionCount(admin, topic)) === null) throw topicMissing(topic);
-      for (const offsets of await admin.fetchTopicOffsets(topic)) {
-        const { partition } = offsets;
-        const low = offsetNumber(offsets.low, `${topic}/${partition} start`);
-        const high = offsetNumber(offsets.high, `${topic}/${partition} end`);
+      for (const { partition, low, high } of await topicOffsets(admin, topic)) {
         const stored = await this.storedOffset({ topic, partition });
         if (stored < low) throw gapError(topic, partition, stored, low, low);
         if (stored > high) throw pastEndError(topic, partition, stored, high);
@@ -453,10 +450,9 @@ class ConsumeRun {
 
   private async logStartOffset(tp: TopicPartition): Promise<number> {
     invariant(this.admin !== null, 'the admin client is connected while consuming');
-    const offsets = await this.admin.fetchTopicOffsets(tp.topic);
-    const found = offsets.find((p) => p.partition === tp.partition);
+    const found = (await topicOffsets(this.admin, tp.topic)).find((p) => p.partition === tp.partition);
     invariant(found !== undefined, `${keyOf(tp.topic, tp.partition)} exists`);
-    return offsetNumber(found.low, `${keyOf(tp.topic, tp.partition)} start`);
+    return found.low;
   }
 
   /**

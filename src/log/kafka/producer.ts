@@ -10,7 +10,7 @@ import {
 import { UserError, invariant } from '../../errors.ts';
 import { limits } from '../../limits.ts';
 import type { LogProducer, PublishRecord } from '../types.ts';
-import { awaitBrokers, describeKafkaError, kafkaLimits, type KafkaClientOptions } from './client.ts';
+import { awaitBrokers, describeKafkaError, kafkaLimits, sleepMs, type KafkaClientOptions } from './client.ts';
 
 /**
  * Bytes of values per partition in one produce request. The broker refuses a record batch
@@ -61,6 +61,8 @@ export class KafkaProducer implements LogProducer {
     // Another producer may have created it first, with its own count: ask, don't assume.
     const created = await topicPartitionCount(admin, topic);
     invariant(created !== null, `topic ${topic} exists after createTopics`);
+    // Returned only once every partition answers, so that callers may read offsets at once.
+    await topicOffsets(admin, topic);
     return this.remember(topic, created);
   }
 
@@ -86,8 +88,7 @@ export class KafkaProducer implements LogProducer {
   async endOffsets(topic: string): Promise<Map<number, number>> {
     const { admin } = await this.connect();
     if ((await topicPartitionCount(admin, topic)) === null) throw topicMissing(topic);
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((p) => [p.partition, offsetNumber(p.high, `${topic}/${p.partition} end`)]));
+    return new Map((await topicOffsets(admin, topic)).map((p) => [p.partition, p.high]));
   }
 
   async close(): Promise<void> {
@@ -129,6 +130,48 @@ export class KafkaProducer implements LogProducer {
     await admin.connect();
     return { producer, admin };
   }
+}
+
+/** Partition leadership still settling: right after a topic is created, or a broker moved. */
+const settlingErrorTypes = new Set([
+  'NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION',
+  'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'REPLICA_NOT_AVAILABLE',
+]);
+const topicOffsetsAttemptsMax = 10;
+
+/**
+ * Each partition's log start (low) and end (high) offsets. kafkajs's fetchTopicOffsets
+ * gives up at once on a partition whose leadership is still settling, which a topic has
+ * for a moment after createTopics returns even on one broker; that is retried here,
+ * bounded, with backoff.
+ */
+export async function topicOffsets(
+  admin: Admin, topic: string,
+): Promise<Array<{ partition: number; low: number; high: number }>> {
+  let backoffMs = 100;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.map((p) => ({
+        partition: p.partition,
+        low: offsetNumber(p.low, `${topic}/${p.partition} start`),
+        high: offsetNumber(p.high, `${topic}/${p.partition} end`),
+      }));
+    } catch (error) {
+      if (!isSettling(error) || attempt >= topicOffsetsAttemptsMax) throw error;
+      await sleepMs(backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 2_000);
+    }
+  }
+}
+
+function isSettling(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (settlingErrorTypes.has((current as { type?: string }).type ?? '')) return true;
+    current = (current as { cause?: unknown }).cause ?? (current as { originalError?: unknown }).originalError;
+  }
+  return false;
 }
 
 /** The partition count of a topic, or null when the broker does not know it. */

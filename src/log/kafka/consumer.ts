@@ -416,10 +416,13 @@ class ConsumeRun {
   }
 
   /** Records a committed chunk; false when the handler made no progress (try again later). */
-  private advance(payload: EachBatchPayload, position: Position, chunk: LogMessage[], nextOffset: number): boolean {
+  private advance(
+    payload: EachBatchPayload, position: Position, chunk: LogMessage[], nextOffset: number,
+  ): boolean {
     const { topic, partition } = payload.batch;
     const where = keyOf(topic, partition);
-    invariant(Number.isSafeInteger(nextOffset) && nextOffset >= 0, `handler's nextOffset for ${where} is an offset`);
+    invariant(Number.isSafeInteger(nextOffset), `handler's nextOffset for ${where} is an integer`);
+    invariant(nextOffset >= 0, `handler's nextOffset ${nextOffset} for ${where} is not negative`);
     if (nextOffset <= (chunk[0] as LogMessage).offset) {
       position.stalledBatches += 1;
       if (position.stalledBatches > consumerLimits.stalledBatchesMax) {
@@ -527,7 +530,10 @@ async function withTransientRetries<T>(read: () => Promise<T>, signal: AbortSign
 /** True when `work` settled within `timeoutMs`. */
 async function within(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
   const timer = new AbortController();
-  const settled = await Promise.race([work.then(() => true, () => true), sleepMs(timeoutMs, timer.signal).then(() => false)]);
+  const settled = await Promise.race([
+    work.then(() => true, () => true),
+    sleepMs(timeoutMs, timer.signal).then(() => false),
+  ]);
   timer.abort();
   return settled;
 }
@@ -543,7 +549,8 @@ export function isTransientDatabaseError(error: unknown): boolean {
     if (['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code)) return true;
   }
   const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect/i.test(message);
+  return /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect/i
+    .test(message);
 }
 
 function gapError(

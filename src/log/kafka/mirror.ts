@@ -6,11 +6,12 @@
 // background, each carrying the newest offset of every partition noted since the last.
 import { sleepMs } from './client.ts';
 
-export type MirrorCommit = (offsets: ReadonlyArray<{ topic: string; partition: number; offset: string }>) => Promise<void>;
+type PartitionOffset<T> = { topic: string; partition: number; offset: T };
+export type MirrorCommit = (offsets: ReadonlyArray<PartitionOffset<string>>) => Promise<void>;
 
 export class OffsetMirror {
   /** Newest stored offset per partition not yet sent, keyed `topic\0partition`. */
-  private readonly pending = new Map<string, { topic: string; partition: number; offset: number }>();
+  private readonly pending = new Map<string, PartitionOffset<number>>();
   private draining: Promise<void> | null = null;
   private failures = 0;
 
@@ -25,7 +26,9 @@ export class OffsetMirror {
   note(topic: string, partition: number, nextOffset: number): void {
     const key = `${topic}\u0000${partition}`;
     const previous = this.pending.get(key);
-    if (previous === undefined || previous.offset < nextOffset) this.pending.set(key, { topic, partition, offset: nextOffset });
+    if (previous === undefined || previous.offset < nextOffset) {
+      this.pending.set(key, { topic, partition, offset: nextOffset });
+    }
     this.draining ??= this.drain().finally(() => { this.draining = null; });
   }
 

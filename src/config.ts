@@ -2,6 +2,7 @@
 // Nothing else reads process.env.
 import path from 'node:path';
 import { UserError } from './errors.ts';
+import { limits } from './limits.ts';
 
 export type Config = {
   readonly dataDir: string;
@@ -25,6 +26,8 @@ export type Config = {
   readonly reconToleranceDays: number;
   /** Where people reach the service; report files link figures to `${publicUrl}/api/figures/…`. */
   readonly publicUrl: string;
+  /** Messages per projector transaction (LEDGER_BATCH_MESSAGES, at most limits.batchMessagesMax). */
+  readonly batchMessagesMax: number;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -43,6 +46,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconTimeUtc: parseTimeOfDay('LEDGER_RECON_TIME', env.LEDGER_RECON_TIME ?? '02:00'),
     reconGraceDays: parseInteger('LEDGER_RECON_GRACE_DAYS', env.LEDGER_RECON_GRACE_DAYS ?? '2', 0, 60),
     reconToleranceDays: parseInteger('LEDGER_RECON_TOLERANCE_DAYS', env.LEDGER_RECON_TOLERANCE_DAYS ?? '3', 0, 60),
+    batchMessagesMax: parseInteger('LEDGER_BATCH_MESSAGES', env.LEDGER_BATCH_MESSAGES ?? String(limits.batchMessagesMax),
+      1, limits.batchMessagesMax),
     publicUrl: (nonEmpty(env.LEDGER_PUBLIC_URL) ?? `http://localhost:${env.PORT ?? '8080'}`).replace(/\/+$/, ''),
   };
 }

@@ -1,8 +1,7 @@
 // What a command works with: the database (migrated), the log, the signing key. Opened
 // in one place, closed in one place.
 import type { Config } from '../config.ts';
-import type { PoolClient } from 'pg';
-import { openDatabase, type Database, type Pool } from '../db/database.ts';
+import { openDatabase, type Database } from '../db/database.ts';
 import { migrate, type MigrationResult } from '../db/migrate.ts';
 import { writeCheckpoint } from '../integrity/checkpoints.ts';
 import { openLog } from '../log/open.ts';
@@ -53,39 +52,19 @@ export async function projectOnce(ledger: Ledger, options: ProjectOptions): Prom
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   const progress = options.progress ? progressReporter() : undefined;
-  const unguard = guardCheckedOutClients(db.pool);
   try {
     return await runProjector({
       pool: db.pool, consumer, topics: config.topics, follow: options.follow, signal: controller.signal,
+      batchMessagesMax: config.batchMessagesMax,
       checkpoint: async () => { await writeCheckpoint(db.pool, key, config.dataDir, new Date()); },
       ...(progress === undefined ? {} : { onBatch: progress }),
     });
   } finally {
     process.removeListener('SIGTERM', stop);
     process.removeListener('SIGINT', stop);
-    unguard();
     await consumer.close();
     await log.producer.close();
   }
-}
-
-/**
- * The server may end a connection while a batch's transaction is open between two of its
- * queries (a failover, an administrator, pg_terminate_backend). pg then emits 'error' on
- * the checked-out client, where pg-pool listens only while a client is idle, and Node ends
- * the process on an unheard 'error'. Heard here, the loss surfaces as the failed query it
- * also is: the transaction rolls back, pg-pool drops the dead client on release, and the
- * log consumer retries the batch on a fresh connection. Returns the un-registration.
- */
-function guardCheckedOutClients(pool: Pool): () => void {
-  const guarded = new WeakSet<PoolClient>();
-  const guard = (client: PoolClient) => {
-    if (guarded.has(client)) return;
-    guarded.add(client);
-    client.on('error', () => undefined);
-  };
-  pool.on('acquire', guard);
-  return () => { pool.removeListener('acquire', guard); };
 }
 
 const progressIntervalMs = 2_000;

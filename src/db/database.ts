@@ -72,6 +72,11 @@ export function createPool(url: string, role: string | null, size: number): Pool
   });
   // An idle client that errors (server restart) is dropped by the pool; say so, don't crash.
   pool.on('error', (error) => process.stderr.write(`database: idle connection lost: ${error.message}\n`));
+  // A connection the server ends while a transaction is open between two queries (a
+  // failover, pg_terminate_backend) emits 'error' on the checked-out client, where pg-pool
+  // does not listen, and Node would end the process. Heard here, the loss surfaces as the
+  // failed query it also is: the transaction rolls back, and the batch is tried again.
+  pool.on('connect', (client) => { client.on('error', () => undefined); });
   return pool;
 }
 

@@ -106,7 +106,9 @@ type Run = { code: number | null; signal: NodeJS.Signals | null; stderr: string 
  */
 function runProjectCommand(ledger: TestLedger, kill: { before: number; killAfterMs: number } | null): Promise<Run> {
   const child = spawn(process.execPath, ['bin/ledger.mjs', 'project', '--json'], {
-    env: { ...process.env, DATABASE_URL: ledger.db.url, LEDGER_DATA_DIR: ledger.dataDir, KAFKA_BROKERS: '' },
+    // Small batches: many commits in a 100,000-message run, so 20 kills each land mid-run.
+    env: { ...process.env, DATABASE_URL: ledger.db.url, LEDGER_DATA_DIR: ledger.dataDir, KAFKA_BROKERS: '',
+      LEDGER_BATCH_MESSAGES: '1000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

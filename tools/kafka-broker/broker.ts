@@ -387,10 +387,22 @@ const LOG4J1_CONFIG = [
   '',
 ].join('\n');
 
+/**
+ * A Kafka cluster id: 16 random bytes in base64url. One that begins with '-' would be read
+ * by the storage tool as an option, so such draws are made again (bounded: 1 in 64 each).
+ */
+function newClusterId(): string {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+  throw new Error('could not draw a cluster id');
+}
+
 /** Storage is formatted per start with a fresh cluster id: no state leaks between runs. */
 async function formatStorage(layout: BrokerLayout, version: string, libsDir: string): Promise<void> {
   // Kafka's Uuid prints as 16 random bytes in unpadded base64url, which is what this is.
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = newClusterId();
   const args = [...jvmArgs(layout, version, libsDir), 'kafka.tools.StorageTool',
     'format', '-t', clusterId, '-c', layout.propertiesFile];
   if (hasDynamicQuorum(version)) args.push('--standalone');

@@ -11,7 +11,7 @@ import { loadSigningKey } from '../signing/keys.ts';
 import type { Command, CommandResult, ParsedArgs } from './main.ts';
 import { openLedger, projectOnce, withLedger } from './context.ts';
 import { serve } from './serve.ts';
-import { reconcileCommand } from './reconcile-command.ts';
+import { reconcileCommand, resolveBreakCommand } from './reconcile-command.ts';
 import { reportCommands } from './report-commands.ts';
 
 const string = { type: 'string' } as const;
@@ -172,6 +172,7 @@ export const commands: Record<string, Command> = {
   'keys export': keysExportCommand,
   checkpoint: checkpointCommand,
   reconcile: reconcileCommand,
+  'reconcile resolve': resolveBreakCommand,
 };
 
 export type { ParsedArgs };

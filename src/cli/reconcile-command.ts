@@ -8,8 +8,12 @@ import { UserError } from '../errors.ts';
 import { reconLimits } from '../reconciliation/limits.ts';
 import { bankFormatOf, runReconciliation } from '../reconciliation/run.ts';
 import { summaryLines, writeRunFile } from '../reconciliation/nightly.ts';
+import { resolveBreak } from '../reconciliation/store.ts';
 import type { Command } from './main.ts';
 import { withLedger } from './context.ts';
+import { reportContext } from './report-commands.ts';
+import { publishRenderedRun } from '../reports/runs.ts';
+import { reconciliationRenderInput } from '../reconciliation/render.ts';
 
 const string = { type: 'string' } as const;
 
@@ -35,12 +39,30 @@ export const reconcileCommand: Command = {
         now: () => new Date(),
       });
       const file = await writeRunFile(run, path.join(config.dataDir, 'reconciliation'));
+      // The run as the `reconciliation` report (REPORTS.md): rendered, signed and stored.
+      const report = await publishRenderedRun(await reportContext(ledger), reconciliationRenderInput(run));
       const printed = run.breaks.slice(0, reconLimits.breaksPrintedMax);
       return {
-        json: { ...run, breaks: printed, breaks_total: run.breaks.length, file },
-        text: [...summaryLines(run), `run file: ${file}`].join('\n'),
+        json: { ...run, breaks: printed, breaks_total: run.breaks.length, file, report },
+        text: [...summaryLines(run), `run file: ${file}`, `report: ${Object.values(report.files).join(', ')}`].join('\n'),
         exitCode: run.ok ? 0 : 1,
       };
     });
   },
+};
+
+/** `ledger reconcile resolve BREAK_ID --reason TEXT`: who, when and why, recorded once, never edited. */
+export const resolveBreakCommand: Command = {
+  usage: 'ledger reconcile resolve BREAK_ID --reason TEXT [--by NAME] [--json]',
+  options: { reason: string, by: string },
+  positionals: 1,
+  run: ({ values, positionals, config }) => withLedger(config, {}, async (ledger) => {
+    const resolution = await resolveBreak(ledger.db.pool, {
+      breakId: positionals[0] as string,
+      resolvedBy: typeof values.by === 'string' ? values.by : `cli:${process.env.USER ?? 'operator'}`,
+      reason: typeof values.reason === 'string' ? values.reason : '',
+      now: new Date(),
+    });
+    return { json: resolution, text: `resolved ${positionals[0]} by ${resolution.resolved_by}: ${resolution.reason}` };
+  }),
 };

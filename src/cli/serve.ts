@@ -10,6 +10,8 @@ import { openLog } from '../log/open.ts';
 import { publishLines } from '../log/publish.ts';
 import { catchUp, loadSchedule, startScheduler } from '../reports/scheduler.ts';
 import { startNightlyReconciliation } from '../reconciliation/nightly.ts';
+import { reconciliationRenderInput } from '../reconciliation/render.ts';
+import { publishRenderedRun } from '../reports/runs.ts';
 import { openLedger, projectOnce } from './context.ts';
 import { reportContext } from './report-commands.ts';
 
@@ -33,7 +35,8 @@ export async function serve(config: Config): Promise<void> {
     const caughtUpRuns = await catchUp(reports, schedule, new Date(), say);
     say(`ledger: scheduler caught up ${caughtUpRuns.length} report runs; files under ${config.dataDir}/reports`);
     const stopScheduler = startScheduler(reports, schedule, say);
-    startNightlyReconciliation(ledger.db.pool, config, say);
+    startNightlyReconciliation(ledger.db.pool, config, say,
+      (run) => publishRenderedRun(reports, reconciliationRenderInput(run)));
     say('ledger: following the log; Ctrl-C to stop');
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());

@@ -31,13 +31,16 @@ export function inboxFiles(inboxDir: string, date: string): { processor: InputSp
 }
 
 /** One nightly run for the day before `now` (UTC); stored, and written to a json file. */
-export async function runNightlyReconciliation(pool: Pool, config: JobConfig, now: Date): Promise<RunRecord> {
+export async function runNightlyReconciliation(
+  pool: Pool, config: JobConfig, now: Date, publish?: (run: RunRecord) => Promise<unknown>,
+): Promise<RunRecord> {
   const date = new Date((Math.floor(now.getTime() / dayMs) - 1) * dayMs).toISOString().slice(0, 10);
   const run = await runReconciliation(pool, {
     date, ...inboxFiles(config.reconInboxDir, date), requestedBy: jobIdentity, graceDays: config.reconGraceDays,
     toleranceDays: config.reconToleranceDays, now: () => new Date(),
   });
   await writeRunFile(run, path.join(config.dataDir, 'reconciliation'));
+  await publish?.(run);
   return run;
 }
 
@@ -46,12 +49,12 @@ export async function runNightlyReconciliation(pool: Pool, config: JobConfig, no
  * SIGINT or SIGTERM, so that `ledger serve` needs one line to start it.
  */
 export function startNightlyReconciliation(
-  pool: Pool, config: JobConfig, say: (line: string) => void,
+  pool: Pool, config: JobConfig, say: (line: string) => void, publish?: (run: RunRecord) => Promise<unknown>,
 ): () => void {
   const [hour, minute] = config.reconTimeUtc.split(':').map(Number);
   const task = cron.schedule(`${minute} ${hour} * * *`, async () => {
     try {
-      const run = await runNightlyReconciliation(pool, config, new Date());
+      const run = await runNightlyReconciliation(pool, config, new Date(), publish);
       for (const line of summaryLines(run)) say(`reconciliation: ${line}`);
     } catch (error) {
       say(`reconciliation: the nightly run failed: ${(error as Error).message}`);

@@ -152,6 +152,8 @@ async function storeRun(
   files: Manifest['files'],
 ): Promise<void> {
   await withTransaction(pool, async (client) => {
+    await client.query(`INSERT INTO ledger.signing_keys (key_id, algorithm, public_key_pem)
+      VALUES ($1, 'ed25519', $2) ON CONFLICT DO NOTHING`, [manifestFile.manifest.key_id, manifestFile.public_key_pem]);
     await client.query(`INSERT INTO ledger.report_runs (run_id, report, title, template_version, params,
         requested_by, watermark, generated_at, supersedes, checkpoint_id, manifest, manifest_signature, key_id)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
@@ -183,7 +185,11 @@ async function storeRun(
 export async function publishRenderedRun(
   ctx: ReportContext, render: Omit<RenderInput, 'dataSha256' | 'lineageBaseUrl'>, outDir?: string,
 ): Promise<RunFiles> {
-  const header = render.header;
+  // A run can only name a stored run as the one it supersedes.
+  const previous = render.header.supersedes === null ? null : await ctx.pool.query(
+    'SELECT 1 FROM ledger.report_runs WHERE run_id = $1', [render.header.supersedes]);
+  const header = previous === null || previous.rowCount !== 0 ? render.header : { ...render.header, supersedes: null };
+  render = { ...render, header };
   const dir = outDir ?? path.join(ctx.dataDir, 'reports', header.run_id);
   await mkdir(dir, { recursive: true });
   const input = (dataSha256: string): RenderInput => ({ ...render, lineageBaseUrl: ctx.lineageBaseUrl, dataSha256 });
@@ -245,6 +251,10 @@ export async function renderStoredRun(
   ctx: ReportContext, runId: string, outDir: string, formats: readonly ReportFormat[],
 ): Promise<RunFiles> {
   const stored = await loadRun(ctx.pool, runId);
+  if (stored.header.report === 'reconciliation') {
+    throw new UserError('not_supported', `run ${runId} is a reconciliation run: its files are under ` +
+      `${path.join(ctx.dataDir, 'reports', runId)} and checked with \`ledger report verify\`; it is not rendered again`);
+  }
   const template = await templateFor(stored.header.report);
   const resolved = resolveParams(template, stored.header.params);
   const rendered = await renderEverything(ctx, template, stored.header, stored.figures, resolved.run, outDir,

@@ -78,7 +78,7 @@ describe('the nightly job and `ledger reconcile`', () => {
     const env = { ...process.env, DATABASE_URL: ledger.db.url, LEDGER_DATA_DIR: dataDir, KAFKA_BROKERS: '' };
     const result = spawnSync(process.execPath, ['bin/ledger.mjs', 'reconcile', '--date', '2026-10-20', '--processor',
       processor, '--bank', bank, '--json'], { env, encoding: 'utf8' });
-    expect(result.status).toBe(1);
+    expect(result.status, result.stderr).toBe(1);
     const printed = JSON.parse(result.stdout) as { run_id: string; outcomes: Record<string, { count: number }>;
       breaks: { outcome: string; reference: string; external: { file: string; line: number } | null }[];
       checks: { name: string; ok: boolean }[]; file: string };
@@ -87,6 +87,24 @@ describe('the nightly job and `ledger reconcile`', () => {
       ['missing_in_ledger', 'ch_3', 3], ['missing_externally', 'ch_2', null]]);
     expect(printed.checks.every((c) => c.ok)).toBe(true);
     expect(JSON.parse(await readFile(printed.file, 'utf8'))).toMatchObject({ run_id: printed.run_id });
+    // The run is also the `reconciliation` report, in every format, signed.
+    const report = (printed as unknown as { report: { run_id: string; files: Record<string, string> } }).report;
+    expect(Object.keys(report.files).sort()).toEqual(['csv', 'json', 'manifest', 'pdf', 'xlsx']);
+    const reportJson = JSON.parse(await readFile(report.files.json!, 'utf8'));
+    expect(reportJson).toMatchObject({ report: 'reconciliation', run_id: printed.run_id, params: { date: '2026-10-20' } });
+    const verified = spawnSync(process.execPath, ['bin/ledger.mjs', 'report', 'verify', report.files.xlsx!, '--manifest',
+      report.files.manifest!, '--json'], { env, encoding: 'utf8' });
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, run_id: printed.run_id });
+    // A person resolves a break from the command line, once; a second resolution is refused.
+    const breakId = (printed.breaks[0] as unknown as { break_id: string }).break_id;
+    const resolve = (reason: string) => spawnSync(process.execPath, ['bin/ledger.mjs', 'reconcile', 'resolve', breakId,
+      '--reason', reason, '--by', 'controller', '--json'], { env, encoding: 'utf8' });
+    const resolved = resolve('charge refunded outside the platform; ticket FIN-12');
+    expect(resolved.status, resolved.stderr).toBe(0);
+    expect(JSON.parse(resolved.stdout)).toMatchObject({ resolved_by: 'controller', reason: 'charge refunded outside the platform; ticket FIN-12' });
+    const again = resolve('second thoughts');
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/already resolved; a resolution is never edited/);
 
     const missing = spawnSync(process.execPath, ['bin/ledger.mjs', 'reconcile', '--date', '2026-10-20', '--processor',
       path.join(dataDir, 'nope.csv'), '--bank', bank], { env, encoding: 'utf8' });

@@ -8,7 +8,6 @@
 import path from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
-import { copyRows } from '../src/db/copy.ts';
 import { createPool, type Pool } from '../src/db/database.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { generateEventStream } from '../src/generator/index.ts';
@@ -18,7 +17,7 @@ import type { LogConsumer } from '../src/log/types.ts';
 import { publishLines } from '../src/log/publish.ts';
 import { runProjector, type ProjectorResult } from '../src/projector/projector.ts';
 import { startKafkaBroker, type KafkaBroker } from '../tools/kafka-broker/broker.ts';
-import { benchDatabase, nowMs, perSecond } from './support.ts';
+import { benchDatabase, copyBaseline, nowMs, perSecond } from './support.ts';
 
 const eventsWanted = 200_000;
 const partitions = 6;
@@ -41,7 +40,7 @@ export async function benchKafka(): Promise<void> {
     await publishLines(embedded.producer, topic, partitions, lines);
     await embedded.producer.close();
 
-    const baselineMs = await copyBaseline(db.adminPool, lines);
+    const baselineMs = await copyBaseline(db.adminPool, topic, partitions, lines);
     const embeddedRun = await timedProjection(db.pool, embedded.consumer());
     const kafkaRun = await timedProjection(kafkaDb.pool, kafka.consumer());
     if (kafkaRun.result.posted !== embeddedRun.result.posted) {
@@ -122,19 +121,4 @@ async function siblingDatabase(url: string, suffix: string): Promise<{ url: stri
       await client.end();
     },
   };
-}
-
-async function copyBaseline(pool: Pool, lines: readonly string[]): Promise<number> {
-  await pool.query(`CREATE TABLE bench_copy_baseline (topic text, partition integer, "offset" bigint, value bytea)`);
-  const rows = lines.map((line, index) => [topic, index % partitions, index, Buffer.from(line, 'utf8')]);
-  const client = await pool.connect();
-  try {
-    const started = nowMs();
-    await client.query('BEGIN');
-    await copyRows(client, 'bench_copy_baseline', ['topic', 'partition', 'offset', 'value'], rows);
-    await client.query('COMMIT');
-    return nowMs() - started;
-  } finally {
-    client.release();
-  }
 }

@@ -3,11 +3,10 @@
 // position and bytes) into a bare table with no index, trigger or constraint.
 import path from 'node:path';
 import { generateEventStream } from '../src/generator/index.ts';
-import { copyRows } from '../src/db/copy.ts';
 import { openEmbeddedLog } from '../src/log/embedded/index.ts';
 import { publishLines } from '../src/log/publish.ts';
 import { runProjector } from '../src/projector/projector.ts';
-import { benchDatabase, nowMs, perSecond } from './support.ts';
+import { benchDatabase, copyBaseline, nowMs, perSecond } from './support.ts';
 
 const eventsWanted = 200_000;
 const partitions = 6;
@@ -20,7 +19,7 @@ export async function benchProjector(): Promise<void> {
     const log = openEmbeddedLog(path.join(db.dataDir, 'log'));
     await publishLines(log.producer, topic, partitions, lines);
     await log.producer.close();
-    const baselineMs = await copyBaseline(db.adminPool, lines);
+    const baselineMs = await copyBaseline(db.adminPool, topic, partitions, lines);
     const consumer = log.consumer();
     const started = nowMs();
     const result = await runProjector({
@@ -43,20 +42,5 @@ export async function benchProjector(): Promise<void> {
     ].join('\n') + '\n');
   } finally {
     await db.close();
-  }
-}
-
-async function copyBaseline(pool: import('../src/db/database.ts').Pool, lines: readonly string[]): Promise<number> {
-  await pool.query(`CREATE TABLE bench_copy_baseline (topic text, partition integer, "offset" bigint, value bytea)`);
-  const rows = lines.map((line, index) => [topic, index % partitions, index, Buffer.from(line, 'utf8')]);
-  const client = await pool.connect();
-  try {
-    const started = nowMs();
-    await client.query('BEGIN');
-    await copyRows(client, 'bench_copy_baseline', ['topic', 'partition', 'offset', 'value'], rows);
-    await client.query('COMMIT');
-    return nowMs() - started;
-  } finally {
-    client.release();
   }
 }

@@ -4,8 +4,8 @@ import os from 'node:os';
 
 const benches: Record<string, () => Promise<void>> = {
   projector: async () => (await import('./projector.ts')).benchProjector(),
-  reconcile: async () => (await import('./reconcile.ts')).benchReconcile(),
   kafka: async () => (await import('./kafka.ts')).benchKafka(),
+  reconcile: async () => (await import('./reconcile.ts')).benchReconcile(),
   reports: async () => (await import('./reports.ts')).benchReports(),
 };
 

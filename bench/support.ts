@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { copyRows } from '../src/db/copy.ts';
 import { createPool, type Pool } from '../src/db/database.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
@@ -51,4 +52,26 @@ export function nowMs(): number {
 
 export function perSecond(count: number, ms: number): number {
   return Math.round((count * 1000) / Math.max(ms, 1));
+}
+
+/**
+ * The baseline the ingest benchmarks are measured against: a plain COPY of the same
+ * number of rows (each message's position and bytes) into a bare table with no index,
+ * trigger or constraint, in one transaction. Returns its milliseconds.
+ */
+export async function copyBaseline(
+  pool: Pool, topic: string, partitions: number, lines: readonly string[],
+): Promise<number> {
+  await pool.query(`CREATE TABLE bench_copy_baseline (topic text, partition integer, "offset" bigint, value bytea)`);
+  const rows = lines.map((line, index) => [topic, index % partitions, index, Buffer.from(line, 'utf8')]);
+  const client = await pool.connect();
+  try {
+    const started = nowMs();
+    await client.query('BEGIN');
+    await copyRows(client, 'bench_copy_baseline', ['topic', 'partition', 'offset', 'value'], rows);
+    await client.query('COMMIT');
+    return nowMs() - started;
+  } finally {
+    client.release();
+  }
 }

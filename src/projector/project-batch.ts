@@ -205,7 +205,13 @@ async function loadStates(client: Client, keys: string[]) {
   return states;
 }
 
+/**
+ * The closed periods, read under a shared lock that `ledger period close` takes
+ * exclusively (reports/periods.ts): a close waits for the batches in flight, and a batch
+ * after it sees it, so no entry is ever booked into a period closed under it.
+ */
 async function loadClosedPeriods(client: Client): Promise<Set<string>> {
+  await client.query(`SELECT pg_advisory_xact_lock_shared(hashtext('ledger.close_period'))`);
   const result = await client.query<{ period: string }>(
     `SELECT to_char(period, 'YYYY-MM') AS period FROM ledger.closed_periods`);
   return new Set(result.rows.map((r) => r.period));

@@ -15,7 +15,8 @@ export async function closePeriod(
     throw new UserError('period_open', `${period} has not ended yet (it ends ${end.toISOString()})`);
   }
   return withTransaction(pool, async (client) => {
-    // One closer at a time (order matters); the service role may not lock the table itself.
+    // Exclusive: one closer at a time (order matters), and no projector batch in flight
+    // (they hold the same lock shared while they book entries into periods).
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('ledger.close_period'))`);
     const already = await client.query('SELECT 1 FROM ledger.closed_periods WHERE period = $1::date', [start]);
     if (already.rowCount !== 0) throw new UserError('period_closed', `${period} is already closed`);

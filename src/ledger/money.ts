@@ -150,6 +150,7 @@ const decimalRounding: Record<Rounding, Decimal.Rounding> = {
 export function applyRate(base: Money, rate: string, rounding: Rounding): Money {
   const product = new Decimal(base.minor.toString()).times(new Decimal(rate));
   const minor = product.toDecimalPlaces(0, decimalRounding[rounding]);
+  // Decimal#toFixed (not Number's): exact, and never in exponent notation, as BigInt needs.
   return fromMinor(base.currency, BigInt(minor.toFixed(0)));
 }
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import { journalDigest } from '../support/journal-digest.ts';
+import { mulberry32 } from '../support/prng.ts';
 import {
   createKafkaLedger, embeddedDigest, startLedger, waitUntil, type Digest, type KafkaLedger,
 } from '../support/kafka.ts';
@@ -63,15 +64,3 @@ describe('the Kafka projector killed with SIGKILL', () => {
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
   });
 });
-
-/** A small deterministic PRNG for the kill delays, so that a failure replays. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

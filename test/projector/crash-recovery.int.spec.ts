@@ -11,6 +11,7 @@ import { generateEventStreamWithExpectations } from '../../src/generator/index.t
 import { orderingKey } from '../../src/log/keys.ts';
 import { partitionForKey } from '../../src/log/partitioner.ts';
 import { journalDigest } from '../support/journal-digest.ts';
+import { mulberry32 } from '../support/prng.ts';
 import { createTestLedger, type TestLedger } from '../support/ledger.ts';
 
 const partitions = 3;
@@ -73,20 +74,8 @@ async function progress(ledger: TestLedger): Promise<number> {
   return Number(result.rows[0]!.n);
 }
 
-/** A small deterministic PRNG (mulberry32) for the kill delays, so a failure replays. */
-function delays(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function projectWithKills(ledger: TestLedger, killsMax: number): Promise<number> {
-  const random = delays(7);
+  const random = mulberry32(7);
   let kills = 0;
   for (let attempt = 0; attempt < killsMax * 3 && kills < killsMax; attempt += 1) {
     const before = await progress(ledger);

@@ -4,6 +4,7 @@
 // for long sections (an array, or an async iterable generated row by row).
 import { figure } from '../../src/reports/figures.ts';
 import type { Cell, Column, RenderInput, RunHeader, Section } from '../../src/reports/render/types.ts';
+import { detailColumns } from '../../src/reports/layout.ts';
 
 export const runId = '0b7e6c1a-5f2d-4c3e-9a8b-1d2e3f4a5b6c';
 
@@ -54,18 +55,8 @@ export const revenueSection: Section = {
   ],
 };
 
-export const detailColumns: readonly Column[] = [
-  { key: 'entry_id', title: 'Entry', kind: 'text', width: 38 },
-  { key: 'event_id', title: 'Event', kind: 'text', width: 38 },
-  { key: 'type', title: 'Type', kind: 'text', width: 18 },
-  { key: 'effective_at', title: 'Effective time', kind: 'datetime', width: 28 },
-  { key: 'account', title: 'Account', kind: 'text', width: 8 },
-  { key: 'side', title: 'Side', kind: 'text', width: 7 },
-  { key: 'amount', title: 'Amount', kind: 'money', width: 14 },
-  { key: 'currency', title: 'Currency', kind: 'text', width: 8 },
-  { key: 'dims', title: 'Dimensions', kind: 'text', width: 40 },
-  { key: 'position', title: 'Log position', kind: 'text', width: 26 },
-];
+/** gl-detail's real columns, so the renderer tests render the shape the reports do. */
+export { detailColumns };
 
 /** One synthetic gl-detail line: deterministic in its index, money with two places. */
 export function detailRow(index: number): Cell[] {

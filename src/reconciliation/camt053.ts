@@ -12,7 +12,7 @@
 import { SaxesParser } from 'saxes';
 import { InputFileError, type InputText } from './input-file.ts';
 import { reconLimits } from './limits.ts';
-import { parseCurrency, parseDay, parseUnsignedMinor } from './parse.ts';
+import { badRow, parseCurrency, parseDay, parseUnsignedMinor } from './parse.ts';
 import type { BadRow, BankLine, FilePosition } from './types.ts';
 
 /** A statement entry that is not a booked line (pending or information only). */
@@ -94,23 +94,22 @@ function localName(name: string): string {
 
 function toBankLine(entry: EntryFields, file: string): BankLine | BadRow | SkippedEntry {
   const at = { file, line: entry.line };
-  const bad = (reason: string): BadRow => ({ ...at, reason });
   const texts = entry.texts;
   const status = texts.get('Sts/Cd') ?? texts.get('Sts') ?? 'BOOK';
   if (status !== 'BOOK') return { ...at, skipped: `status ${status} is not booked` };
   const booking = texts.get('BookgDt/Dt') ?? texts.get('BookgDt/DtTm')?.slice(0, 10) ?? '';
   const bookingDay = parseDay(booking);
-  if (bookingDay === null) return bad(`BookgDt ${JSON.stringify(booking)} is not a date`);
+  if (bookingDay === null) return badRow(at, `BookgDt ${JSON.stringify(booking)} is not a date`);
   const currency = parseCurrency(entry.currency, 'upper');
-  if (!currency.ok) return bad(`Amt/@Ccy: ${currency.reason}`);
+  if (!currency.ok) return badRow(at, `Amt/@Ccy: ${currency.reason}`);
   const amount = parseUnsignedMinor(texts.get('Amt') ?? '', currency.value, 'Amt');
-  if (!amount.ok) return bad(amount.reason);
+  if (!amount.ok) return badRow(at, amount.reason);
   const direction = texts.get('CdtDbtInd');
   if (direction !== 'CRDT' && direction !== 'DBIT') {
-    return bad(`CdtDbtInd ${JSON.stringify(direction ?? '')} is neither CRDT nor DBIT`);
+    return badRow(at, `CdtDbtInd ${JSON.stringify(direction ?? '')} is neither CRDT nor DBIT`);
   }
   return {
-    ...at, bookingDay, currency: currency.value,
+    file: at.file, line: at.line, bookingDay, currency: currency.value,
     amountMinor: direction === 'CRDT' ? amount.value : -amount.value,
     reference: referenceOf(texts), description: texts.get('AddtlNtryInf') ?? '',
   };

@@ -55,7 +55,8 @@ export async function loadLedgerItems(
         // One string per topic, not one per entry: a run holds a million of these.
         const topic = topics.get(row.topic) ?? row.topic;
         topics.set(topic, topic);
-        for (const item of itemsOf({ ...row, topic }, transferRefs)) accept(item);
+        row.topic = topic; // the row is this page's own: no copy (a spread costs a microsecond)
+        for (const item of itemsOf(row, transferRefs)) accept(item);
       }
       if (rows.rows.length < reconLimits.ledgerPageEntries) break;
     }
@@ -106,33 +107,30 @@ async function failedPayoutTransfers(client: Client, endMs: number): Promise<Map
 /** The items one entry stands for: none, one, or two (a processor.payout is two items). */
 export function itemsOf(row: EntryRow, transferRefs: ReadonlyMap<string, string>): LedgerItem[] {
   const currency = row.currency;
-  invariant(currency !== null && isCurrencyCode(currency), `entry at ${row.topic}/${row.partition}@${row.offset} ` +
-    'has a configured currency');
+  // The message is built only on failure: a template per entry costs a million strings.
+  if (currency === null || !isCurrencyCode(currency)) {
+    invariant(false, `entry at ${row.topic}/${row.partition}@${row.offset} has a configured currency`);
+  }
   const clearing = BigInt(row.clearing_net);
-  const base = { currency, effectiveAtUs: Number(row.effective_us), arrivalDay: null, topic: row.topic,
+  const base: ItemBase = { currency, effectiveAtUs: Number(row.effective_us), arrivalDay: null, topic: row.topic,
     partition: row.partition, offset: Number(row.offset) };
-  const processor = (category: Category, reference: string | null | undefined, amountMinor: bigint,
-    feeMinor: bigint | null): LedgerItem[] => {
-    invariant(typeof reference === 'string' && reference !== '', `entry at ${positionText(base)} names its reference`);
-    if (amountMinor === 0n && (feeMinor ?? 0n) === 0n) return []; // nothing moved: nothing to settle
-    return [{ ...base, source: 'processor', category, reference, amountMinor, feeMinor }];
-  };
   switch (row.event_type) {
     case 'payment.captured':
-      return processor('charge', row.processor_ref, clearing + BigInt(row.fee_5000), BigInt(row.fee_5000));
+      return processorItem(base, 'charge', row.processor_ref, clearing + BigInt(row.fee_5000), BigInt(row.fee_5000));
     case 'payment.refunded':
     case 'deposit.released':
-      return processor('refund', row.processor_ref, clearing, null);
+      return processorItem(base, 'refund', row.processor_ref, clearing, null);
     case 'dispute.opened':
-      return processor('dispute', row.processor_ref, clearing + BigInt(row.fee_5110), BigInt(row.fee_5110));
+      return processorItem(base, 'dispute', row.processor_ref, clearing + BigInt(row.fee_5110), BigInt(row.fee_5110));
     case 'dispute.won':
-      return processor('dispute_reversal', row.processor_ref, clearing, null);
+      return processorItem(base, 'dispute_reversal', row.processor_ref, clearing, null);
     case 'payout.paid':
-      return processor('transfer', row.processor_ref, clearing, null);
+      return processorItem(base, 'transfer', row.processor_ref, clearing, null);
     case 'payout.failed':
-      return processor('transfer_reversal', transferRefs.get(row.payout_id ?? ''), clearing, null);
+      return processorItem(base, 'transfer_reversal', transferRefs.get(row.payout_id ?? ''), clearing, null);
     case 'processor.payout':
-      return [...processor('payout', row.processor_payout_id, clearing, null), ...bankItem(row, base, 'payout')];
+      return [...processorItem(base, 'payout', row.processor_payout_id, clearing, null),
+        ...bankItem(row, base, 'payout')];
     case 'tax.remitted':
       return bankItem(row, base, 'tax_remittance');
     default:
@@ -140,15 +138,37 @@ export function itemsOf(row: EntryRow, transferRefs: ReadonlyMap<string, string>
   }
 }
 
-function bankItem(row: EntryRow, base: Omit<LedgerItem, 'source' | 'category' | 'reference' | 'amountMinor' |
-  'feeMinor'>, category: 'payout' | 'tax_remittance'): LedgerItem[] {
+type ItemBase = Omit<LedgerItem, 'source' | 'category' | 'reference' | 'amountMinor' | 'feeMinor'>;
+
+/** A module function, not a closure made per entry: see parse.ts badRow. */
+function processorItem(base: ItemBase, category: Category, reference: string | null | undefined, amountMinor: bigint,
+  feeMinor: bigint | null): LedgerItem[] {
+  if (typeof reference !== 'string' || reference === '') {
+    invariant(false, `entry at ${positionText(base)} names its reference`);
+  }
+  if (amountMinor === 0n && (feeMinor ?? 0n) === 0n) return []; // nothing moved: nothing to settle
+  return [{
+    source: 'processor', category, reference, currency: base.currency, amountMinor, feeMinor,
+    effectiveAtUs: base.effectiveAtUs, arrivalDay: null, topic: base.topic, partition: base.partition,
+    offset: base.offset,
+  }];
+}
+
+function bankItem(row: EntryRow, base: ItemBase, category: 'payout' | 'tax_remittance'): LedgerItem[] {
   const reference = category === 'payout' ? row.processor_payout_id : row.remittance_id;
-  invariant(typeof reference === 'string' && reference !== '', `entry at ${positionText(base)} names its reference`);
+  if (typeof reference !== 'string' || reference === '') {
+    invariant(false, `entry at ${positionText(base)} names its reference`);
+  }
   const amountMinor = BigInt(row.bank_net);
   if (amountMinor === 0n) return [];
   const arrivalDay = category === 'payout' ? parseDay(row.arrival_date ?? '') : null;
-  invariant(category !== 'payout' || arrivalDay !== null, `entry at ${positionText(base)} has an arrival date`);
-  return [{ ...base, source: 'bank', category, reference, amountMinor, feeMinor: null, arrivalDay }];
+  if (category === 'payout' && arrivalDay === null) {
+    invariant(false, `entry at ${positionText(base)} has an arrival date`);
+  }
+  return [{
+    source: 'bank', category, reference, currency: base.currency, amountMinor, feeMinor: null,
+    effectiveAtUs: base.effectiveAtUs, arrivalDay, topic: base.topic, partition: base.partition, offset: base.offset,
+  }];
 }
 
 /**

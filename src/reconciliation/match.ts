@@ -108,6 +108,12 @@ function processorExternal(row: ProcessorRow): ExternalRef {
   };
 }
 
+/** What every report of a processor row says of it, whatever its outcome. */
+function processorReported(row: ProcessorRow) {
+  return { source: 'processor' as const, category: row.category, currency: row.currency,
+    reference: row.sourceId, external: processorExternal(row) };
+}
+
 function bankExternal(line: BankLine): ExternalRef {
   return {
     file: line.file, line: line.line, id: line.reference, date: dayText(line.bookingDay),
@@ -171,23 +177,21 @@ export class Matcher {
     invariant(!this.#finished, 'rows are offered before the run finishes');
     if (!processorRowInWindow(row, this.#settings)) return 'outside_window';
     const occurrence = this.#processorOccurrence(row.balanceTransactionId);
-    const base = () => ({ source: 'processor' as const, category: row.category, currency: row.currency,
-      reference: row.sourceId, external: processorExternal(row) });
     if (occurrence > 1) {
-      return this.#report({ ...base(), outcome: 'duplicate_external', ledger: null,
+      return this.#report({ ...processorReported(row), outcome: 'duplicate_external', ledger: null,
         breakKey: `duplicate_external|processor|${row.balanceTransactionId}#${occurrence}` });
     }
     const candidates = this.#candidates(row.category, row.currency, row.sourceId);
     const position = candidates.find((p) => this.#claimed[p] === 0);
     if (position === undefined) {
       const outcome = candidates.length === 0 ? 'missing_in_ledger' : 'duplicate_external';
-      return this.#report({ ...base(), outcome, ledger: null,
+      return this.#report({ ...processorReported(row), outcome, ledger: null,
         breakKey: `${outcome}|processor|${row.balanceTransactionId}` });
     }
     this.#claimed[position] = 1;
     const item = this.#items.get(position);
     if (processorAmountsAgree(item, row)) return this.#tally('matched', item, row.grossMinor);
-    return this.#report({ ...base(), outcome: 'amount_mismatch', ledger: item,
+    return this.#report({ ...processorReported(row), outcome: 'amount_mismatch', ledger: item,
       breakKey: `amount_mismatch|processor|${positionText(item)}` });
   }
 

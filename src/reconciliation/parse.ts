@@ -38,7 +38,7 @@ export function parseUnsignedMinor(text: string, currency: CurrencyCode, column:
 }
 
 const dateText = /^(\d{4})-(\d{2})-(\d{2})$/;
-const timeText = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+const timeText = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
 /** `YYYY-MM-DD` as a day number (days since 1970-01-01), or null when not a real date. */
 export function parseDay(text: string): number | null {
@@ -48,13 +48,35 @@ export function parseDay(text: string): number | null {
   return new Date(ms).toISOString().slice(0, 10) === text ? ms / dayMs : null;
 }
 
-/** `YYYY-MM-DD HH:MM:SS` (UTC) as epoch milliseconds, or null. */
+/** Days of the dates seen lately (a file's rows share a few hundred dates); bounded. */
+const daysSeen = new Map<string, number | null>();
+const daysSeenMax = 10_000;
+
+/**
+ * `YYYY-MM-DD HH:MM:SS` (UTC) as epoch milliseconds, or null: the date must be a real one
+ * (parseDay), the time 00:00:00 to 23:59:59. A processor file has two per row, so the
+ * date's check is remembered per date and the time is read digit by digit.
+ */
 export function parseUtcTime(text: string): number | null {
-  const m = timeText.exec(text);
-  if (m === null) return null;
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-  const back = new Date(ms).toISOString();
-  return `${back.slice(0, 10)} ${back.slice(11, 19)}` === text ? ms : null;
+  if (!timeText.test(text)) return null;
+  const date = text.slice(0, 10);
+  let day = daysSeen.get(date);
+  if (day === undefined) {
+    day = parseDay(date);
+    if (daysSeen.size >= daysSeenMax) daysSeen.clear();
+    daysSeen.set(date, day);
+  }
+  if (day === null) return null;
+  const hours = twoDigits(text, 11);
+  const minutes = twoDigits(text, 14);
+  const seconds = twoDigits(text, 17);
+  if (hours > 23 || minutes > 59 || seconds > 59) return null;
+  return day * dayMs + ((hours * 60 + minutes) * 60 + seconds) * 1000;
+}
+
+/** The number of the two ASCII digits at `at` (the pattern matched them). */
+function twoDigits(text: string, at: number): number {
+  return (text.charCodeAt(at) - 48) * 10 + (text.charCodeAt(at + 1) - 48);
 }
 
 /** Lower-case ISO 4217 in the processor file, upper case in the bank's. */

@@ -71,6 +71,31 @@ describe('amounts and times', () => {
     expect(parseUtcTime('2026-02-30 00:00:00')).toBeNull();
     expect(parseUtcTime('2026-10-31T23:59:59')).toBeNull();
   });
+
+  it('reads times exactly as the Date round trip it replaced, on edges and a sweep', () => {
+    // The definition parseUtcTime had before it remembered dates: Date.UTC, then the
+    // ISO text of the result must give back the input (so 24:00:00, 02-30 and years
+    // below 100, which Date.UTC moves to 19xx, are all refused).
+    const roundTrip = (text: string): number | null => {
+      const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(text);
+      if (m === null) return null;
+      const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+      const back = new Date(ms).toISOString();
+      return `${back.slice(0, 10)} ${back.slice(11, 19)}` === text ? ms : null;
+    };
+    const edges = ['2026-10-31 24:00:00', '2026-10-31 23:60:00', '2026-10-31 23:59:60', '2024-02-29 12:00:00',
+      '2023-02-29 12:00:00', '2000-02-29 00:00:00', '1900-02-29 00:00:00', '0099-01-01 00:00:00',
+      '0100-01-01 00:00:00', '1969-12-31 23:59:59', '9999-12-31 23:59:59', '2026-00-10 00:00:00',
+      '2026-13-01 00:00:00', '2026-10-00 00:00:00', '2026-10-31 00:00:00\n', ' 2026-10-31 00:00:00',
+      '2026-10-31 0:00:00', '２０２６-10-31 00:00:00', '2026-1a-31 00:00:00', ''];
+    let seed = 7;
+    const digit = () => { seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31; return String(seed % 10); };
+    const sweep = Array.from({ length: 20_000 }, () => {
+      const d = (n: number) => Array.from({ length: n }, digit).join('');
+      return `${d(4)}-${d(2)}-${d(2)} ${d(2)}:${d(2)}:${d(2)}`;
+    });
+    for (const text of [...edges, ...sweep, ...edges]) expect([text, parseUtcTime(text)]).toEqual([text, roundTrip(text)]);
+  });
 });
 
 describe('the processor file', () => {

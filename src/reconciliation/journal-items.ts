@@ -65,27 +65,35 @@ export async function loadLedgerItems(
   }, { isolation: 'repeatable read' });
 }
 
-/** Lines are summed per entry in one pass (a hash aggregate), not looked up entry by entry. */
-const itemsQuery = `SELECT e.topic, e.partition, e."offset", e.event_type,
-    floor(extract(epoch FROM e.effective_at) * 1000000)::bigint AS effective_us,
+/**
+ * Lines are joined to their entries and summed per entry in one pass, then joined to the
+ * archived events, whose JSON is parsed once per item. Grouping after the join lets
+ * PostgreSQL see a million rows where it saw a thousand (an entry joined to an aggregate
+ * of lines), which it had planned as a million index lookups into the archive. The
+ * subqueries end in OFFSET 0 so that it neither parses each message once per field read
+ * (it would inline the parse into every ->> below) nor parses messages that are not items.
+ */
+const itemsQuery = `SELECT x.topic, x.partition, x."offset", x.event_type, x.effective_us,
     d.data->>'currency' AS currency, d.data->>'processor_ref' AS processor_ref,
     d.data->>'processor_payout_id' AS processor_payout_id, d.data->>'remittance_id' AS remittance_id,
     d.data->>'arrival_date' AS arrival_date, d.data->>'payout_id' AS payout_id,
-    s.clearing_net, s.bank_net, s.fee_5000, s.fee_5110
-  FROM ledger.journal_entries e
-  JOIN (SELECT l.entry_id, l.booked_period,
+    x.clearing_net, x.bank_net, x.fee_5000, x.fee_5110
+  FROM (SELECT s.*, r.value FROM (SELECT e.topic, e.partition, e."offset", e.event_type,
+        floor(extract(epoch FROM e.effective_at) * 1000000)::bigint AS effective_us,
         coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount_minor ELSE -l.amount_minor END)
           FILTER (WHERE l.account = '1100'), 0) AS clearing_net,
         coalesce(sum(CASE WHEN l.side = 'debit' THEN l.amount_minor ELSE -l.amount_minor END)
           FILTER (WHERE l.account = '1000'), 0) AS bank_net,
         coalesce(sum(l.amount_minor) FILTER (WHERE l.account = '5000' AND l.side = 'debit'), 0) AS fee_5000,
         coalesce(sum(l.amount_minor) FILTER (WHERE l.account = '5110' AND l.side = 'debit'), 0) AS fee_5110
-      FROM ledger.journal_lines l
+      FROM ledger.journal_entries e
+      JOIN ledger.journal_lines l ON l.entry_id = e.entry_id AND l.booked_period = e.booked_period
      WHERE l.account IN ('1000', '1100', '5000', '5110') AND l.effective_at < $2
-     GROUP BY l.entry_id, l.booked_period) s ON s.entry_id = e.entry_id AND s.booked_period = e.booked_period
-  JOIN ledger.raw_messages r ON r.topic = e.topic AND r.partition = e.partition AND r."offset" = e."offset"
-  CROSS JOIN LATERAL (SELECT convert_from(r.value, 'UTF8')::jsonb -> 'data' AS data) d
-  WHERE e.event_type = ANY($1::text[]) AND e.effective_at < $2`;
+       AND e.event_type = ANY($1::text[]) AND e.effective_at < $2
+     GROUP BY e.entry_id) s
+    JOIN ledger.raw_messages r ON r.topic = s.topic AND r.partition = s.partition AND r."offset" = s."offset"
+    OFFSET 0) x
+  CROSS JOIN LATERAL (SELECT convert_from(x.value, 'UTF8')::jsonb -> 'data' AS data OFFSET 0) d`;
 
 /** payout.failed carries no processor_ref: its item is the failed payout's original `tr_` id. */
 async function failedPayoutTransfers(client: Client, endMs: number): Promise<Map<string, string>> {

@@ -3,7 +3,8 @@
 // on. A superuser who disables the triggers can change rows, and `ledger verify` then
 // fails, naming the entry. A superuser who rewrites a whole chain consistently (hashes
 // recomputed, database checkpoints re-signed) is caught by the exported checkpoint files
-// an auditor holds.
+// an auditor holds. Lines a superuser adds without an entry, and entries left on a partition
+// whose chain head was removed, are named too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpointFiles, writeCheckpoint } from '../../src/integrity/checkpoints.ts';
 import { readChainPage, verifyLedger } from '../../src/integrity/verify.ts';
@@ -92,6 +93,39 @@ describe('the journal against tampering', () => {
       .toContain(`${row.topic}/${row.partition}`);
     await restoreRows(ledger, 'journal_entries', savedEntry.rows);
     await restoreRows(ledger, 'journal_lines', saved.rows);
+    expect(await failedChecks(ledger)).toEqual([]);
+  });
+
+  it('names lines a superuser added that belong to no entry', async () => {
+    const orphan = '00000000-0000-8000-8000-000000000001';
+    await superuser(ledger, `INSERT INTO ledger.journal_lines (entry_id, line_no, booked_period, effective_at,
+        account, side, amount_minor, currency) VALUES
+      ('${orphan}', 1, '2026-10-01', '2026-10-05T10:00:00Z', '5900', 'debit', 700, 'USD'),
+      ('${orphan}', 2, '2026-10-01', '2026-10-05T10:00:00Z', '5900', 'credit', 700, 'USD')`);
+    const failed = await failedChecks(ledger);
+    expect(failed.map((c) => c.name)).toEqual(['hash_chains']);
+    expect(failed[0]?.detail).toBe(`lines of entry ${orphan} (line 1 first) belong to no journal entry`);
+    await superuser(ledger, `DELETE FROM ledger.journal_lines WHERE entry_id = '${orphan}'`);
+    expect(await failedChecks(ledger)).toEqual([]);
+  });
+
+  it('names entries on a partition whose chain head is gone', async () => {
+    const { adminPool } = ledger.db;
+    const head = await adminPool.query<{ topic: string; partition: number }>(
+      'SELECT topic, partition FROM ledger.log_partitions ORDER BY topic, partition DESC LIMIT 1');
+    const { topic, partition } = head.rows[0]!;
+    // log_partitions is the projector's position, not an append-only table: the owner may do this.
+    const saved = await adminPool.query('SELECT * FROM ledger.log_partitions WHERE topic = $1 AND partition = $2',
+      [topic, partition]);
+    await adminPool.query('DELETE FROM ledger.log_partitions WHERE topic = $1 AND partition = $2', [topic, partition]);
+    const failed = await failedChecks(ledger);
+    expect(failed.map((c) => c.name)).toContain('hash_chains');
+    expect(failed.find((c) => c.name === 'hash_chains')?.detail)
+      .toMatch(new RegExp(`^${topic.replace('.', '\\.')}/${partition}: entries \\(the first [0-9a-f-]+\\) on a ` +
+        'partition without a chain head in log_partitions$'));
+    const row = saved.rows[0] as { next_offset: string; chain_seq: string; chain_head: Buffer };
+    await adminPool.query(`INSERT INTO ledger.log_partitions (topic, partition, next_offset, chain_seq, chain_head)
+      VALUES ($1, $2, $3, $4, $5)`, [topic, partition, row.next_offset, row.chain_seq, row.chain_head]);
     expect(await failedChecks(ledger)).toEqual([]);
   });
 

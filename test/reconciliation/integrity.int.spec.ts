@@ -2,13 +2,16 @@
 // negative payable are failed checks naming them; a journal entry deleted by a superuser
 // with the triggers disabled, and a hole in a partition's offsets, are reported by the
 // hash-chain and log-completeness checks; a line whose dimensions no longer fit its
-// account (a superuser dropped the CHECK) is reported too. Each failure fails the run.
+// account (a superuser dropped the CHECK) is reported too. Each failure fails the run. A line
+// changed before the last signed checkpoint is found too: no run trusts what an earlier one saw.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeCheckpoint } from '../../src/integrity/checkpoints.ts';
 import type { RunRecord } from '../../src/reconciliation/record.ts';
 import { runReconciliation } from '../../src/reconciliation/run.ts';
+import { loadSigningKey } from '../../src/signing/keys.ts';
 import { createTestLedger, eventLine, type TestLedger } from '../support/ledger.ts';
 import { bankHeader, capture, processorHeader } from './support.ts';
 
@@ -46,6 +49,25 @@ describe('integrity checks in a run', () => {
     expect(failed(result).open_quarantine).toMatch(/marketplace\.events\/0@7 quarantined \(malformed_json\)/);
     expect(failed(result).owners_negative_payable).toBe('owner o_owes payable -4000 minor units of USD');
     expect(result.ok).toBe(false);
+  });
+
+  it('finds a line changed before the last checkpoint: every run walks every chain from its start', async () => {
+    const key = await loadSigningKey(ledger.dataDir, null);
+    await writeCheckpoint(ledger.db.pool, key, ledger.dataDir, new Date('2026-10-31T00:00:00Z'));
+    const first = await ledger.db.adminPool.query<{ entry_id: string }>(
+      'SELECT entry_id FROM ledger.journal_entries ORDER BY chain_seq LIMIT 1');
+    const entryId = first.rows[0]!.entry_id;
+    const shift = (delta: number) => superuser(ledger, `UPDATE ledger.journal_lines
+      SET amount_minor = amount_minor + ${delta} WHERE entry_id = '${entryId}' AND line_no IN (1, 3)`);
+    await shift(100);
+    const changed = await run();
+    expect(failed(changed).hash_chains).toMatch(new RegExp(`entry ${entryId} .*: content does not match its hash`));
+    expect(changed.checks.find((c) => c.name === 'checkpoints')?.ok).toBe(true); // the stored hashes still agree
+    await shift(-100);
+    const restored = await run();
+    expect(failed(restored).hash_chains).toBeUndefined();
+    expect(restored.checks.find((c) => c.name === 'hash_chains')?.detail)
+      .toBe('7 entries in 1 chains recomputed, each chain in full from genesis');
   });
 
   it('reports a journal entry deleted by a superuser with the triggers disabled', async () => {

@@ -2,7 +2,7 @@
 // primitives as JSON.stringify writes them. Every hashed or signed byte sequence in this
 // program (entry hashes, payload hashes, checkpoints, manifests) is built with it, so the
 // offline verifier can recompute the same bytes. Changing it changes every hash: don't.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -18,20 +18,39 @@ export function canonicalJson(value: unknown): string {
     throw new Error('canonicalJson: bigint must be written as a decimal string first');
   }
   if (Array.isArray(value)) {
-    return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
+    let text = '[';
+    for (let index = 0; index < value.length; index += 1) {
+      text += (index === 0 ? '' : ',') + canonicalJson(value[index]);
+    }
+    return `${text}]`;
   }
   if (typeof value === 'object') {
     const record = value as Record<string, unknown>;
-    const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
+    const keys = Object.keys(record).sort();
+    let text = '{';
+    for (const key of keys) {
+      const member = record[key];
+      if (member === undefined) continue;
+      text += `${text.length === 1 ? '' : ','}${jsonString(key)}:${canonicalJson(member)}`;
+    }
+    return `${text}}`;
   }
   throw new Error(`canonicalJson: cannot encode a ${typeof value}`);
 }
 
+/** Characters JSON.stringify escapes in a string: quote, backslash, controls, surrogates. */
+const needsEscape = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A string as JSON.stringify writes it; most strings here need no escape, so skip its work. */
+export function jsonString(value: string): string {
+  return needsEscape.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+// crypto.hash is the one-shot form (Node >= 20.12): no Hash object per digest.
 export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 export function sha256(data: string | Buffer): Buffer {
-  return createHash('sha256').update(data).digest();
+  return hash('sha256', data, 'buffer');
 }

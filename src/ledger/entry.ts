@@ -4,7 +4,7 @@
 // entry but outside the hash: it is an observation, not a decision.
 import { invariant } from '../errors.ts';
 import { limits } from '../limits.ts';
-import { canonicalJson, sha256, sha256Hex } from './canonical.ts';
+import { canonicalJson, jsonString, sha256, sha256Hex } from './canonical.ts';
 import { accountByCode, dimensionNames } from './chart.ts';
 import type { Line, Subject } from './rules.ts';
 import { toDecimalString, type CurrencyCode } from './money.ts';
@@ -49,7 +49,7 @@ export function entryIdFor(position: LogPosition): string {
   invariant(Number.isInteger(partition) && partition >= 0 && partition < 2 ** 16, 'partition fits 16 bits');
   invariant(Number.isSafeInteger(offset) && offset >= 0 && offset < 2 ** 48, 'offset fits 48 bits');
   const bytes = Buffer.alloc(16);
-  sha256(`topic:${topic}`).copy(bytes, 0, 0, 4);
+  topicIdPrefix(topic).copy(bytes, 0, 0, 4);
   bytes.writeUInt16BE(partition, 4);
   const high = Math.floor(offset / 2 ** 30); // offset bits 47..30 (18 bits)
   const low = offset % 2 ** 30; // offset bits 29..0
@@ -60,6 +60,20 @@ export function entryIdFor(position: LogPosition): string {
   sha256(`entry:${topic}/${partition}/${offset}`).copy(bytes, 13, 0, 3);
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const topicPrefixes = new Map<string, Buffer>();
+const topicPrefixesMax = 1_000;
+
+/** The first bytes of an entry id: the topic's hash, computed once per topic. */
+function topicIdPrefix(topic: string): Buffer {
+  let prefix = topicPrefixes.get(topic);
+  if (prefix === undefined) {
+    prefix = sha256(`topic:${topic}`);
+    if (topicPrefixes.size >= topicPrefixesMax) topicPrefixes.clear();
+    topicPrefixes.set(topic, prefix);
+  }
+  return prefix;
 }
 
 /**
@@ -86,21 +100,31 @@ function entryHashFields(entry: Omit<JournalEntry, 'hash'>): unknown[] {
  * equal on generated entries; entryHashInput stays the definition.
  */
 export function entryHashInputFast(entry: Omit<JournalEntry, 'hash'>): string {
-  const q = JSON.stringify;
-  const subjectKeys = Object.keys(entry.subject)
-    .filter((k) => entry.subject[k as keyof Subject] !== undefined).sort();
-  const subject = subjectKeys.map((k) => `${q(k)}:${q(entry.subject[k as keyof Subject])}`).join(',');
+  const q = jsonString;
+  // Members in canonical (sorted) order; undefined members are left out, as canonicalJson does.
+  const { currency, market, owner_id: ownerId, rental_id: rentalId } = entry.subject;
+  let subject = '';
+  if (currency !== undefined) subject += `,"currency":${q(currency)}`;
+  if (market !== undefined) subject += `,"market":${q(market)}`;
+  if (ownerId !== undefined) subject += `,"owner_id":${q(ownerId)}`;
+  if (rentalId !== undefined) subject += `,"rental_id":${q(rentalId)}`;
   let lines = '';
-  for (const [index, l] of entry.lines.entries()) {
-    const dimKeys = Object.keys(l.dims).filter((k) => l.dims[k as keyof typeof l.dims] !== undefined).sort();
-    const dims = dimKeys.map((k) => `${q(k)}:${q(l.dims[k as keyof typeof l.dims])}`).join(',');
-    lines += `${index === 0 ? '' : ','}[${q(l.account)},${q(l.side)},${q(toDecimalString(l.amount))},` +
-      `${q(l.amount.currency)},{${dims}}]`;
+  for (let index = 0; index < entry.lines.length; index += 1) {
+    const l = entry.lines[index] as Line;
+    const d = l.dims;
+    let dims = '';
+    if (d.driver_id !== undefined) dims += `,"driver_id":${q(d.driver_id)}`;
+    if (d.market !== undefined) dims += `,"market":${q(d.market)}`;
+    if (d.owner_id !== undefined) dims += `,"owner_id":${q(d.owner_id)}`;
+    if (d.processor !== undefined) dims += `,"processor":${q(d.processor)}`;
+    if (d.rental_id !== undefined) dims += `,"rental_id":${q(d.rental_id)}`;
+    lines += `${index === 0 ? '' : ','}[${q(l.account)},"${l.side}","${toDecimalString(l.amount)}",` +
+      `"${l.amount.currency}",{${dims.slice(1)}}]`;
   }
-  return `[${entryHashVersion},${q(entry.prevHash)},${entry.chainSeq},${q(entry.entryId)},` +
-    `${q(entry.eventId)},${q(entry.eventType)},${q(entry.position.topic)},${entry.position.partition},` +
-    `${entry.position.offset},${q(entry.effectiveAt)},${q(entry.bookedPeriod)},${entry.late},` +
-    `${q(entry.rule)},${entry.ruleVersion},${q(entry.payloadSha256)},{${subject}},[${lines}]]`;
+  return `[${entryHashVersion},"${entry.prevHash}",${entry.chainSeq},"${entry.entryId}",` +
+    `"${entry.eventId}",${q(entry.eventType)},${q(entry.position.topic)},${entry.position.partition},` +
+    `${entry.position.offset},"${entry.effectiveAt}","${entry.bookedPeriod}",${entry.late},` +
+    `${q(entry.rule)},${entry.ruleVersion},"${entry.payloadSha256}",{${subject.slice(1)}},[${lines}]]`;
 }
 
 export function entryHash(entry: Omit<JournalEntry, 'hash'>): string {

@@ -70,7 +70,8 @@ export function readEnvelope(value: Buffer | null): EnvelopeResult {
   const record = parsed as Record<string, unknown>;
   const eventIdSeen = typeof record.event_id === 'string' ? record.event_id : null;
   const typeSeen = typeof record.type === 'string' ? record.type : null;
-  const envelopeProblem = checkEnvelopeFields(record);
+  const occurredAt = typeof record.occurred_at === 'string' ? normalizeTimestamp(record.occurred_at) : null;
+  const envelopeProblem = checkEnvelopeFields(record, occurredAt);
   if (envelopeProblem !== null) return failed(envelopeProblem, eventIdSeen, typeSeen);
   const versionProblem = checkSchemaVersion(text, record.schema_version);
   if (versionProblem !== null) return failed(versionProblem, eventIdSeen, typeSeen);
@@ -84,7 +85,7 @@ export function readEnvelope(value: Buffer | null): EnvelopeResult {
     envelope: {
       eventId: (record.event_id as string).toLowerCase(),
       type: record.type,
-      occurredAt: normalizeTimestamp(record.occurred_at as string) as string,
+      occurredAt: occurredAt as string,
       producer: record.producer as string,
       data,
       payloadSha256: sha256Hex(canonicalJson({ type: record.type, data })),
@@ -115,24 +116,29 @@ const jsonDepthMax = 64;
 /**
  * What JSON.parse accepts but the ledger cannot hash, so that it would throw later and
  * stop the projector: a number that overflowed to Infinity (`1e400`; EVENTS.md counts
- * Infinity as malformed_json) or nesting deeper than jsonDepthMax. Iterative, so that a
- * hostile message cannot exhaust the stack here; the work is bounded by the message size.
+ * Infinity as malformed_json) or nesting deeper than jsonDepthMax. The work is bounded by
+ * the message size.
  */
-function unhashableJson(root: unknown): string | null {
-  const pending: Array<[value: unknown, depth: number]> = [[root, 0]];
-  while (pending.length > 0) {
-    const [value, depth] = pending.pop() as [unknown, number];
-    if (typeof value === 'number' && !Number.isFinite(value)) {
-      return 'a number is too large: it reads as Infinity';
+function unhashableJson(value: unknown, depth = 0): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : 'a number is too large: it reads as Infinity';
+  if (value === null || typeof value !== 'object') return null;
+  // Recursion is safe: it stops at jsonDepthMax levels, far below the stack's limit.
+  if (depth >= jsonDepthMax) return `the JSON nests deeper than ${jsonDepthMax} levels`;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const problem = unhashableJson(item, depth + 1);
+      if (problem !== null) return problem;
     }
-    if (value === null || typeof value !== 'object') continue;
-    if (depth >= jsonDepthMax) return `the JSON nests deeper than ${jsonDepthMax} levels`;
-    for (const child of Object.values(value)) pending.push([child, depth + 1]);
+    return null;
+  }
+  for (const key in value) {
+    const problem = unhashableJson((value as Record<string, unknown>)[key], depth + 1);
+    if (problem !== null) return problem;
   }
   return null;
 }
 
-function checkEnvelopeFields(record: Record<string, unknown>): Rejection | null {
+function checkEnvelopeFields(record: Record<string, unknown>, occurredAt: string | null): Rejection | null {
   for (const field of ['event_id', 'schema_version', 'type', 'occurred_at', 'producer', 'data']) {
     if (!(field in record)) return reject('invalid_envelope', `envelope field ${field} is missing`);
   }
@@ -142,7 +148,7 @@ function checkEnvelopeFields(record: Record<string, unknown>): Rejection | null 
   if (typeof record.type !== 'string') {
     return reject('invalid_envelope', `type ${JSON.stringify(record.type)} is not a string`);
   }
-  if (typeof record.occurred_at !== 'string' || normalizeTimestamp(record.occurred_at) === null) {
+  if (occurredAt === null) {
     return reject('invalid_envelope',
       `occurred_at ${JSON.stringify(record.occurred_at)} is not an RFC 3339 timestamp with a zone`);
   }
@@ -244,8 +250,31 @@ function scalarToken(text: string, start: number): string | null {
   return text.slice(start, end);
 }
 
+/** In UTC with upper-case T and Z: normalizing only pads or truncates the fraction. */
+const utcPattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
+const monthDaysMax = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /** RFC 3339 with a zone → `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC (truncated to µs); else null. */
 export function normalizeTimestamp(value: string): string | null {
+  // Fast path: producers write UTC, and then only the fraction changes when the fields are
+  // in range. Anything else (another zone, lower case, a leap second) takes the full path.
+  const utc = utcPattern.exec(value);
+  if (utc !== null) {
+    const [, year, month, day, hour, minute, second] = utc.map(Number) as number[];
+    const inRange = (month as number) >= 1 && (month as number) <= 12 && (day as number) >= 1 &&
+      (day as number) <= (monthDaysMax[(month as number) - 1] as number) &&
+      ((month as number) !== 2 || (day as number) <= 28 || isLeapYear(year as number)) &&
+      (hour as number) <= 23 && (minute as number) <= 59 && (second as number) <= 59 && (year as number) >= 1;
+    if (inRange) return `${value.slice(0, 19)}.${((utc[7] ?? '') + '000000').slice(0, 6)}Z`;
+  }
+  return normalizeTimestampFull(value);
+}
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+function normalizeTimestampFull(value: string): string | null {
   const match = rfc3339Pattern.exec(value);
   if (match === null) return null;
   const [, year, month, day, hour, minute, second, fraction = '', zone = 'Z'] = match;

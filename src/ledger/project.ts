@@ -49,20 +49,21 @@ export function decideMessage(
     return { kind: 'quarantined', reason, message, eventId, type };
   }
   const { envelope } = prepared;
-  const quarantined = (reason: RejectionReason, message: string): MessageOutcome => ({
-    kind: 'quarantined', reason, message, eventId: envelope.eventId, type: envelope.type,
-  });
   const original = postedEvent(envelope.eventId);
   if (original !== undefined) {
     if (original.payloadSha256 === envelope.payloadSha256) {
       return { kind: 'duplicate', envelope, original };
     }
     const at = `${original.position.topic}/${original.position.partition}@${original.position.offset}`;
-    return quarantined('conflicting_duplicate',
+    return quarantined(envelope, 'conflicting_duplicate',
       `event_id ${envelope.eventId} was posted at ${at} for a different event (type or data differ)`);
   }
-  if (!prepared.data.ok) return quarantined(prepared.data.rejection.reason, prepared.data.rejection.message);
+  if (!prepared.data.ok) return quarantined(envelope, prepared.data.rejection.reason, prepared.data.rejection.message);
   const decision = decide(prepared.data.event, view);
-  if (decision.kind === 'rejected') return quarantined(decision.reason, decision.message);
+  if (decision.kind === 'rejected') return quarantined(envelope, decision.reason, decision.message);
   return { kind: 'posted', envelope, event: prepared.data.event, posting: decision };
+}
+
+function quarantined(envelope: Envelope, reason: RejectionReason, message: string): MessageOutcome {
+  return { kind: 'quarantined', reason, message, eventId: envelope.eventId, type: envelope.type };
 }

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/ledger/canonical.ts';
 import {
-  bookingFor, entryHash, entryHashInput, entryHashVersion, entryIdFor, genesisHash, nextPeriod,
+  bookingFor, entryHash, entryHashInput, entryHashInputFast, entryHashVersion, entryIdFor, genesisHash, nextPeriod,
   periodOf, sealEntry, type JournalEntry,
 } from '../../src/ledger/entry.ts';
 import { fromMinor } from '../../src/ledger/money.ts';
@@ -129,6 +129,31 @@ describe('entry hash, format version 1 (golden vectors)', () => {
       { ...captureEntry, lines: [...captureEntry.lines].reverse() },
     ];
     for (const variant of variants) expect(entryHash(variant)).not.toBe(captureHash);
+  });
+
+  it('writes with its fast path exactly the bytes of the canonical definition', () => {
+    // The projector hashes with entryHashInputFast; entryHashInput is the definition. Vary
+    // what the fast path special-cases: missing subject members and dimensions, every
+    // dimension, strings that need JSON escapes (quote, backslash, control, lone and paired
+    // surrogates), another currency and amounts around the minor-unit boundary.
+    const awkward = ['o"1', 'o\\1', 'o\n1', 'o\u0001', 'o\ud800', 'o😀', 'ö-1', 'plain'];
+    const variants: Unsealed[] = [captureEntry, lateEntry];
+    for (const [index, id] of awkward.entries()) {
+      variants.push({
+        ...captureEntry,
+        eventType: index % 2 === 0 ? 'adjustment.posted' : `weird"${id}`,
+        rule: id,
+        position: { ...capturePosition, topic: `t${id}` },
+        subject: index % 3 === 0 ? { market: id } : { currency: 'CAD', owner_id: id, rental_id: id },
+        lines: [
+          { account: '2100', side: 'debit', amount: fromMinor('CAD', 1n), dims: { driver_id: id, rental_id: 'r' } },
+          { account: '1100', side: 'credit', amount: fromMinor('CAD', 100n + BigInt(index)), dims: { processor: id } },
+          { account: '2000', side: 'credit', amount: fromMinor('USD', 10n ** 15n), dims: { owner_id: id, rental_id: id } },
+          { account: '5900', side: 'debit', amount: fromMinor('USD', 99n), dims: {} },
+        ],
+      });
+    }
+    for (const variant of variants) expect(entryHashInputFast(variant)).toBe(entryHashInput(variant));
   });
 });
 

@@ -29,6 +29,13 @@ describe('occurred_at', () => {
     // Truncated, never rounded: rounding would move this event into November's period.
     ['2026-10-31T23:59:59.9999999Z', '2026-10-31T23:59:59.999999Z'],
     ['2028-02-29T00:00:00Z', '2028-02-29T00:00:00.000000Z'],
+    // Already in normal form (the fast path): returned as it is.
+    ['2026-10-30T14:22:05.123456Z', '2026-10-30T14:22:05.123456Z'],
+    ['2000-02-29T23:59:59.000001Z', '2000-02-29T23:59:59.000001Z'],
+    ['2026-12-31T00:00:00.000000Z', '2026-12-31T00:00:00.000000Z'],
+    ['2026-12-31T23:59:59.9Z', '2026-12-31T23:59:59.900000Z'],
+    ['2026-12-31T23:59:59.123456789Z', '2026-12-31T23:59:59.123456Z'],
+    ['0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000000Z'],
   ])('normalises %s to %s (UTC, microseconds)', (given, expected) => {
     expect(normalizeTimestamp(given)).toBe(expected);
     expect(read(captured({}, { occurred_at: given })).occurredAt).toBe(expected);
@@ -37,6 +44,11 @@ describe('occurred_at', () => {
   it.each([
     ['2026-10-30T14:22:05'], ['2026-10-30'], ['2027-02-29T00:00:00Z'], ['2026-04-31T00:00:00Z'],
     ['2026-10-30T24:00:00Z'], ['2026-10-30T10:60:00Z'], ['2026-10-30 14:22:05Z'], [''],
+    // The same in normal form, which the fast path must refuse as the full path does.
+    ['2027-02-29T00:00:00.000000Z'], ['2100-02-29T00:00:00.000000Z'], ['2026-04-31T00:00:00.000000Z'],
+    ['2026-13-01T00:00:00.000000Z'], ['2026-00-01T00:00:00.000000Z'], ['2026-01-00T00:00:00.000000Z'],
+    ['2026-10-30T24:00:00.000000Z'], ['2026-10-30T10:60:00.000000Z'], ['2026-10-30T10:00:60.000000Z'],
+    ['2027-02-29T00:00:00.5Z'], ['2026-10-30T10:00:00.Z'], ['2026-10-30T10:00:00.1234567890Z'],
   ])('returns null for %j', (given) => {
     expect(normalizeTimestamp(given)).toBeNull();
   });

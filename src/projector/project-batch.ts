@@ -14,8 +14,9 @@ import {
 } from '../ledger/project.ts';
 import { decodeState, encodeState, type RefState } from '../ledger/state.ts';
 import type { LogMessage, PartitionBatch } from '../log/types.ts';
-import { copyRows, type CopyValue } from '../db/copy.ts';
-import type { Client } from '../db/database.ts';
+import { copyBinary, type CopyColumn, type CopyValue } from '../db/copy.ts';
+import { withTransaction, type Client, type Pool } from '../db/database.ts';
+import { limits } from '../limits.ts';
 
 export type BatchCounts = { posted: number; duplicates: number; quarantined: number };
 
@@ -217,20 +218,32 @@ async function loadClosedPeriods(client: Client): Promise<Set<string>> {
   return new Set(result.rows.map((r) => r.period));
 }
 
+const rawColumns: readonly CopyColumn[] = [['topic', 'text'], ['partition', 'int4'], ['offset', 'int8'],
+  ['key', 'bytea'], ['value', 'bytea'], ['headers', 'jsonb'], ['log_timestamp', 'timestamptz'],
+  ['value_sha256', 'bytea'], ['outcome', 'text']];
+const entryColumns: readonly CopyColumn[] = [['entry_id', 'uuid'], ['event_id', 'uuid'], ['event_type', 'text'],
+  ['topic', 'text'], ['partition', 'int4'], ['offset', 'int8'], ['chain_seq', 'int8'], ['effective_at', 'timestamptz'],
+  ['booked_period', 'date'], ['late', 'bool'], ['rule', 'text'], ['rule_version', 'int4'],
+  ['payload_sha256', 'bytea'], ['subject_currency', 'text'], ['subject_market', 'text'],
+  ['subject_owner_id', 'text'], ['subject_rental_id', 'text'], ['prev_hash', 'bytea'], ['entry_hash', 'bytea'],
+  ['line_count', 'int2']];
+// side is the enum ledger.side, whose binary form is its label's text.
+const lineColumns: readonly CopyColumn[] = [['entry_id', 'uuid'], ['line_no', 'int2'], ['booked_period', 'date'],
+  ['effective_at', 'timestamptz'], ['account', 'text'], ['side', 'text'], ['amount_minor', 'int8'],
+  ['currency', 'text'], ['owner_id', 'text'], ['rental_id', 'text'], ['driver_id', 'text'], ['market', 'text'],
+  ['processor', 'text']];
+const quarantineColumns: readonly CopyColumn[] = [['topic', 'text'], ['partition', 'int4'], ['offset', 'int8'],
+  ['event_id', 'text'], ['event_type', 'text'], ['reason', 'text'], ['message', 'text']];
+const duplicateColumns: readonly CopyColumn[] = [['topic', 'text'], ['partition', 'int4'], ['offset', 'int8'],
+  ['event_id', 'uuid'], ['original_entry_id', 'uuid']];
+const stateColumns: readonly CopyColumn[] = [['ref_key', 'text'], ['state', 'text'], ['version_read', 'int8']];
+
 async function writeBatch(client: Client, batch: PartitionBatch, writes: BatchWrites): Promise<void> {
-  await copyRows(client, 'ledger.raw_messages', ['topic', 'partition', 'offset', 'key', 'value', 'headers',
-    'log_timestamp', 'value_sha256', 'outcome'], writes.raw);
-  await copyRows(client, 'ledger.journal_entries', ['entry_id', 'event_id', 'event_type', 'topic',
-    'partition', 'offset', 'chain_seq', 'effective_at', 'booked_period', 'late', 'rule', 'rule_version',
-    'payload_sha256', 'subject_currency', 'subject_market', 'subject_owner_id', 'subject_rental_id',
-    'prev_hash', 'entry_hash', 'line_count'], writes.entries.map(entryRow));
-  await copyRows(client, 'ledger.journal_lines', ['entry_id', 'line_no', 'booked_period', 'effective_at',
-    'account', 'side', 'amount_minor', 'currency', 'owner_id', 'rental_id', 'driver_id', 'market',
-    'processor'], writes.entries.flatMap(lineRows));
-  await copyRows(client, 'ledger.quarantine', ['topic', 'partition', 'offset', 'event_id', 'event_type',
-    'reason', 'message'], writes.quarantine);
-  await copyRows(client, 'ledger.duplicate_deliveries', ['topic', 'partition', 'offset', 'event_id',
-    'original_entry_id'], writes.duplicates);
+  await copyBinary(client, 'ledger.raw_messages', rawColumns, writes.raw);
+  await copyBinary(client, 'ledger.journal_entries', entryColumns, writes.entries.map(entryRow));
+  await copyBinary(client, 'ledger.journal_lines', lineColumns, writes.entries.flatMap(lineRows));
+  await copyBinary(client, 'ledger.quarantine', quarantineColumns, writes.quarantine);
+  await copyBinary(client, 'ledger.duplicate_deliveries', duplicateColumns, writes.duplicates);
   await writeStates(client, writes.states);
   await client.query(`UPDATE ledger.log_partitions SET next_offset = $3, chain_seq = $4, chain_head = $5
     WHERE topic = $1 AND partition = $2`, [batch.topic, batch.partition, writes.head.nextOffset,
@@ -273,10 +286,42 @@ async function writeStates(client: Client, states: Map<string, StateSlot>): Prom
   if (rows.length === 0) return;
   await client.query(`CREATE TEMP TABLE IF NOT EXISTS state_batch
     (ref_key text, state text, version_read bigint) ON COMMIT DELETE ROWS`);
-  await copyRows(client, 'state_batch', ['ref_key', 'state', 'version_read'], rows);
+  await copyBinary(client, 'state_batch', stateColumns, rows);
   const written = await client.query(`INSERT INTO ledger.projection_state AS s (ref_key, state, version)
       SELECT ref_key, state, version_read + 1 FROM state_batch
     ON CONFLICT (ref_key) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version
       WHERE s.version = EXCLUDED.version - 1`);
   if (written.rowCount !== rows.length) throw new StateConflictError(rows.length, written.rowCount ?? 0);
 }
+
+/**
+ * A batch that needs a month's line partition first gets it (outside the batch's
+ * transaction, so no lock is held across it) and is tried again; so is a batch that lost
+ * a race on a new state key to another partition's transaction. Both are bounded.
+ */
+export async function projectBatchWithRetries(pool: Pool, batch: PartitionBatch, ensured: Set<string>) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const result = await withTransaction(pool, (client) => projectBatch(client, batch, ensured));
+      if (result.missingPeriods.length === 0) return result;
+      for (const period of result.missingPeriods) {
+        await pool.query('SELECT ledger.ensure_line_partition($1::date)', [`${period}-01`]);
+        ensured.add(period);
+      }
+    } catch (error) {
+      const lostRace = error instanceof StateConflictError || (error as { code?: string }).code === '23505';
+      if (!lostRace || attempt >= limits.transactionAttemptsMax) throw error;
+    }
+    if (attempt >= limits.transactionAttemptsMax) {
+      throw new Error(`batch ${batch.topic}/${batch.partition} could not be projected in ${attempt} attempts`);
+    }
+  }
+}
+
+export async function existingLinePartitions(pool: Pool): Promise<Set<string>> {
+  const result = await pool.query<{ relname: string }>(`SELECT c.relname FROM pg_inherits i
+      JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = 'ledger.journal_lines'::regclass`);
+  return new Set(result.rows.map((r) => r.relname.replace(/^journal_lines_(\d{4})_(\d{2})$/, '$1-$2')));
+}
+

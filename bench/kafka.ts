@@ -41,8 +41,8 @@ export async function benchKafka(): Promise<void> {
     await embedded.producer.close();
 
     const baselineMs = await copyBaseline(db.adminPool, topic, partitions, lines);
-    const embeddedRun = await timedProjection(db.pool, embedded.consumer());
-    const kafkaRun = await timedProjection(kafkaDb.pool, kafka.consumer());
+    const embeddedRun = await timedProjection(db.url, db.pool, embedded.consumer());
+    const kafkaRun = await timedProjection(kafkaDb.url, kafkaDb.pool, kafka.consumer());
     if (kafkaRun.result.posted !== embeddedRun.result.posted) {
       throw new Error(`the two paths disagree: ${kafkaRun.result.posted} vs ${embeddedRun.result.posted} entries`);
     }
@@ -67,11 +67,15 @@ export async function benchKafka(): Promise<void> {
   }
 }
 
-async function timedProjection(pool: Pool, consumer: LogConsumer): Promise<{ ms: number; result: ProjectorResult }> {
+async function timedProjection(
+  url: string, pool: Pool, consumer: LogConsumer,
+): Promise<{ ms: number; result: ProjectorResult }> {
   const started = nowMs();
   try {
+    // As `ledger project` runs it: two projector threads (config.ts LEDGER_PROJECTOR_THREADS).
     const result = await runProjector({
       pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
+      threads: { databaseUrl: url, databaseRole: 'ledger_writer' },
     });
     return { ms: nowMs() - started, result };
   } finally {

@@ -6,7 +6,9 @@ import { generateEventStream } from '../src/generator/index.ts';
 import { openEmbeddedLog } from '../src/log/embedded/index.ts';
 import { publishLines } from '../src/log/publish.ts';
 import { runProjector } from '../src/projector/projector.ts';
-import { benchDatabase, copyBaseline, nowMs, perSecond } from './support.ts';
+import {
+  benchDatabase, copyBaseline, cpuPerItemLine, cpuSnapshot, nowMs, perSecond, profiled,
+} from './support.ts';
 
 const eventsWanted = 200_000;
 const partitions = 6;
@@ -21,11 +23,15 @@ export async function benchProjector(): Promise<void> {
     await log.producer.close();
     const baselineMs = await copyBaseline(db.adminPool, topic, partitions, lines);
     const consumer = log.consumer();
+    const cpuBefore = await cpuSnapshot(db.adminPool);
     const started = nowMs();
-    const result = await runProjector({
+    const result = await profiled(() => runProjector({
       pool: db.pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
-    });
+      // As `ledger project` runs it: two projector threads (config.ts LEDGER_PROJECTOR_THREADS).
+      threads: { databaseUrl: db.url, databaseRole: 'ledger_writer' },
+    }));
     const projectorMs = nowMs() - started;
+    const cpuAfter = await cpuSnapshot(db.adminPool);
     await consumer.close();
     const size = await db.pool.query<{ lines: string; bytes: string }>(`SELECT
         (SELECT count(*) FROM ledger.journal_lines) AS lines,
@@ -39,6 +45,7 @@ export async function benchProjector(): Promise<void> {
       `baseline: COPY ${lines.length} rows into a bare table: ${baselineMs} ms, ${baselinePerSecond} rows/s`,
       `projector: ${projectorMs} ms, ${eventsPerSecond} events/s`,
       `ratio projector/baseline: ${(eventsPerSecond / baselinePerSecond).toFixed(2)}`,
+      cpuPerItemLine(cpuBefore, cpuAfter, lines.length, 'event'),
     ].join('\n') + '\n');
   } finally {
     await db.close();

@@ -28,6 +28,11 @@ export type Config = {
   readonly publicUrl: string;
   /** Messages per projector transaction (LEDGER_BATCH_MESSAGES, at most limits.batchMessagesMax). */
   readonly batchMessagesMax: number;
+  /**
+   * Worker threads projecting batches (LEDGER_PROJECTOR_THREADS, default 2: one per core),
+   * each on its own partition and connection; 0 projects on the main thread.
+   */
+  readonly projectorThreads: number;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -48,6 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconToleranceDays: parseInteger('LEDGER_RECON_TOLERANCE_DAYS', env.LEDGER_RECON_TOLERANCE_DAYS ?? '3', 0, 60),
     batchMessagesMax: parseInteger('LEDGER_BATCH_MESSAGES', env.LEDGER_BATCH_MESSAGES ?? String(limits.batchMessagesMax),
       1, limits.batchMessagesMax),
+    projectorThreads: parseInteger('LEDGER_PROJECTOR_THREADS', env.LEDGER_PROJECTOR_THREADS ?? '2', 0, 16),
     publicUrl: (nonEmpty(env.LEDGER_PUBLIC_URL) ?? `http://localhost:${env.PORT ?? '8080'}`).replace(/\/+$/, ''),
   };
 }

@@ -56,6 +56,10 @@ export async function projectOnce(ledger: Ledger, options: ProjectOptions): Prom
     return await runProjector({
       pool: db.pool, consumer, topics: config.topics, follow: options.follow, signal: controller.signal,
       batchMessagesMax: config.batchMessagesMax,
+      ...(config.projectorThreads === 0 ? {} : {
+        partitionsConcurrently: config.projectorThreads,
+        threads: { databaseUrl: db.url, databaseRole: config.databaseRole },
+      }),
       checkpoint: async () => { await writeCheckpoint(db.pool, key, config.dataDir, new Date()); },
       ...(progress === undefined ? {} : { onBatch: progress }),
     });

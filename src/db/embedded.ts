@@ -170,6 +170,7 @@ function serverFlags(settings: Readonly<Record<string, string>>): string[] {
     max_wal_size: '4GB',
     checkpoint_timeout: '15min',
     wal_compression: 'on',
+    shared_buffers: '1GB',
     ...settings,
   };
   return Object.entries(all).flatMap(([name, value]) => ['-c', `${name}=${value}`]);

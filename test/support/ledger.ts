@@ -16,7 +16,8 @@ export type TestLedger = {
   readonly dataDir: string;
   readonly log: EmbeddedLog;
   publish(lines: readonly string[]): Promise<void>;
-  project(options?: { batchMessagesMax?: number }): Promise<ProjectorResult>;
+  /** threads: project on worker threads, as `ledger project` does (default: this thread). */
+  project(options?: { batchMessagesMax?: number; threads?: number }): Promise<ProjectorResult>;
   close(): Promise<void>;
 };
 
@@ -38,6 +39,10 @@ export async function createTestLedger(options: { partitions?: number } = {}): P
         return await runProjector({
           pool: db.pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
           ...(projectOptions.batchMessagesMax === undefined ? {} : { batchMessagesMax: projectOptions.batchMessagesMax }),
+          ...(projectOptions.threads === undefined ? {} : {
+            partitionsConcurrently: projectOptions.threads,
+            threads: { databaseUrl: db.url, databaseRole: 'ledger_writer' },
+          }),
         });
       } finally {
         await consumer.close();

@@ -1,0 +1,28 @@
+// The body of a projector thread (batch-workers.ts): one database connection, one batch
+// at a time, each projected by the same function the main thread would use.
+import { parentPort, workerData } from 'node:worker_threads';
+import { invariant } from '../errors.ts';
+import { createPool } from '../db/database.ts';
+import { describeWorkerError, fromWire, type WorkerReply, type WorkerRequest, type WorkerSetup } from './batch-workers.ts';
+import { existingLinePartitions, projectBatchWithRetries } from './project-batch.ts';
+
+const port = parentPort;
+invariant(port !== null, 'batch-worker.ts runs as a worker thread');
+const setup = workerData as WorkerSetup;
+const pool = createPool(setup.databaseUrl, setup.databaseRole, 1);
+let ensured: Set<string> | null = null;
+
+port.on('message', (request: WorkerRequest) => {
+  void project(request).then((reply) => port.postMessage(reply));
+});
+
+async function project(request: WorkerRequest): Promise<WorkerReply> {
+  try {
+    // Read once, on the first batch; a failure here is retried with the next batch.
+    ensured ??= await existingLinePartitions(pool);
+    const result = await projectBatchWithRetries(pool, fromWire(request.batch), ensured);
+    return { kind: 'result', id: request.id, result };
+  } catch (error) {
+    return { kind: 'error', id: request.id, error: describeWorkerError(error) };
+  }
+}

@@ -1,0 +1,204 @@
+// Projection on worker threads. Parsing, validating, deciding, hashing and encoding a
+// batch is CPU work in JavaScript, and one thread cannot keep two cores busy: the main
+// thread reads the log and hands each batch to a worker, which projects it exactly as the
+// main thread would (projectBatchWithRetries, one transaction on the worker's own
+// connection). Nothing else changes: the consumer still lets at most one batch of a
+// partition be in flight and moves on only past what a committed transaction returned.
+import { Worker } from 'node:worker_threads';
+import { invariant } from '../errors.ts';
+import type { LogMessage, PartitionBatch } from '../log/types.ts';
+import type { BatchResult } from './project-batch.ts';
+
+export type ProjectorThreads = {
+  /** Worker threads, each with one database connection; one batch each at a time. */
+  readonly count: number;
+  readonly databaseUrl: string;
+  /** The role the connection works as (createPool); null for the login role. */
+  readonly databaseRole: string | null;
+};
+
+export const projectorThreadsMax = 16;
+
+export type WorkerSetup = { readonly databaseUrl: string; readonly databaseRole: string | null; readonly module: string };
+
+/**
+ * A batch on its way to a worker: every key, value and header value copied once into one
+ * buffer that is transferred, not cloned (a message's Buffer may be a view into a much
+ * larger one, which a structured clone would copy whole), with the spans into it.
+ */
+export type WireBatch = {
+  readonly topic: string;
+  readonly partition: number;
+  readonly highWatermark: number;
+  readonly bytes: Uint8Array;
+  /** Per message: offset, timestamp in ms. */
+  readonly positions: Float64Array;
+  /** Per message: key start, key end, value start, value end; -1 for null. */
+  readonly spans: Int32Array;
+  /** Per message: its headers as [key, start, end] (start -1: null), or null when none. */
+  readonly headers: ReadonlyArray<ReadonlyArray<readonly [string, number, number]> | null>;
+};
+
+export type WorkerRequest = { readonly kind: 'batch'; readonly id: number; readonly batch: WireBatch };
+
+export type WorkerError = { readonly name: string; readonly message: string; readonly code?: string; readonly stack?: string };
+
+export type WorkerReply =
+  | { readonly kind: 'result'; readonly id: number; readonly result: BatchResult }
+  | { readonly kind: 'error'; readonly id: number; readonly error: WorkerError };
+
+type Pending = { resolve: (result: BatchResult) => void; reject: (error: Error) => void; worker: Worker };
+
+export class BatchWorkers {
+  private readonly idle: Worker[] = [];
+  private readonly waiting: Array<(worker: Worker) => void> = [];
+  private readonly pending = new Map<number, Pending>();
+  private readonly all: Worker[] = [];
+  private nextId = 1;
+  private broken: Error | null = null;
+
+  constructor(threads: ProjectorThreads) {
+    invariant(Number.isInteger(threads.count) && threads.count >= 1 && threads.count <= projectorThreadsMax,
+      `projector threads between 1 and ${projectorThreadsMax}`);
+    const setup: WorkerSetup = {
+      databaseUrl: threads.databaseUrl,
+      databaseRole: threads.databaseRole,
+      module: new URL('./batch-worker.ts', import.meta.url).href,
+    };
+    for (let index = 0; index < threads.count; index += 1) {
+      // execArgv []: the entry registers the TypeScript loader itself, whatever the parent ran with.
+      const worker = new Worker(new URL('./batch-worker-entry.mjs', import.meta.url), {
+        workerData: setup, execArgv: [],
+      });
+      worker.on('message', (reply: WorkerReply) => this.settle(worker, reply));
+      worker.on('error', (error) => this.breakDown(new Error(`projector thread failed: ${error.message}`)));
+      worker.on('exit', (code) => {
+        if (this.broken === null) this.breakDown(new Error(`projector thread exited (code ${code})`));
+      });
+      this.all.push(worker);
+      this.idle.push(worker);
+    }
+  }
+
+  /** Projects the batch on the next free worker; settles as projectBatchWithRetries would. */
+  async project(batch: PartitionBatch): Promise<BatchResult> {
+    if (this.broken !== null) throw this.broken;
+    const worker = this.idle.pop() ?? await new Promise<Worker>((resolve) => this.waiting.push(resolve));
+    const id = this.nextId++;
+    const wire = toWire(batch);
+    return new Promise<BatchResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, worker });
+      const request: WorkerRequest = { kind: 'batch', id, batch: wire };
+      worker.postMessage(request, [wire.bytes.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.broken ??= new Error('projector threads closed');
+    await Promise.all(this.all.map((w) => w.terminate()));
+  }
+
+  private settle(worker: Worker, reply: WorkerReply): void {
+    const pending = this.pending.get(reply.id);
+    if (pending === undefined) return;
+    this.pending.delete(reply.id);
+    this.release(worker);
+    if (reply.kind === 'result') pending.resolve(reply.result);
+    else pending.reject(fromWorkerError(reply.error));
+  }
+
+  private release(worker: Worker): void {
+    const next = this.waiting.shift();
+    if (next === undefined) this.idle.push(worker);
+    else next(worker);
+  }
+
+  private breakDown(error: Error): void {
+    if (this.broken !== null) return;
+    this.broken = error;
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+}
+
+/** The error as the main thread would have seen it: same name, message and code. */
+function fromWorkerError(described: WorkerError): Error {
+  const error = new Error(described.message) as Error & { code?: string };
+  error.name = described.name;
+  if (described.code !== undefined) error.code = described.code;
+  if (described.stack !== undefined) error.stack = described.stack;
+  return error;
+}
+
+export function describeWorkerError(error: unknown): WorkerError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  return {
+    name: error.name, message: error.message,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(error.stack === undefined ? {} : { stack: error.stack }),
+  };
+}
+
+function toWire(batch: PartitionBatch): WireBatch {
+  const count = batch.messages.length;
+  let total = 0;
+  for (const m of batch.messages) {
+    total += (m.key?.length ?? 0) + (m.value?.length ?? 0);
+    for (const h of m.headers) total += h.value?.length ?? 0;
+  }
+  const bytes = new Uint8Array(total);
+  const positions = new Float64Array(count * 2);
+  const spans = new Int32Array(count * 4);
+  const headers: Array<Array<readonly [string, number, number]> | null> = [];
+  let at = 0;
+  const put = (data: Buffer | null, spanAt: number): void => {
+    if (data === null) {
+      spans[spanAt] = -1;
+      spans[spanAt + 1] = -1;
+      return;
+    }
+    bytes.set(data, at);
+    spans[spanAt] = at;
+    at += data.length;
+    spans[spanAt + 1] = at;
+  };
+  for (const [index, m] of batch.messages.entries()) {
+    positions[index * 2] = m.offset;
+    positions[index * 2 + 1] = m.timestampMs;
+    put(m.key, index * 4);
+    put(m.value, index * 4 + 2);
+    if (m.headers.length === 0) {
+      headers.push(null);
+      continue;
+    }
+    headers.push(m.headers.map((h) => {
+      if (h.value === null) return [h.key, -1, -1] as const;
+      const start = at;
+      bytes.set(h.value, at);
+      at += h.value.length;
+      return [h.key, start, at] as const;
+    }));
+  }
+  return { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark, bytes, positions, spans, headers };
+}
+
+/** The batch again, on the worker's side: Buffers are views into the one transferred buffer. */
+export function fromWire(wire: WireBatch): PartitionBatch {
+  const backing = Buffer.from(wire.bytes.buffer, wire.bytes.byteOffset, wire.bytes.byteLength);
+  const view = (start: number, end: number): Buffer | null => (start < 0 ? null : backing.subarray(start, end));
+  const messages: LogMessage[] = [];
+  const count = wire.positions.length / 2;
+  for (let index = 0; index < count; index += 1) {
+    messages.push({
+      topic: wire.topic,
+      partition: wire.partition,
+      offset: wire.positions[index * 2] as number,
+      timestampMs: wire.positions[index * 2 + 1] as number,
+      key: view(wire.spans[index * 4] as number, wire.spans[index * 4 + 1] as number),
+      value: view(wire.spans[index * 4 + 2] as number, wire.spans[index * 4 + 3] as number),
+      headers: (wire.headers[index] ?? []).map(([key, start, end]) => ({ key, value: view(start, end) })),
+    });
+  }
+  return { topic: wire.topic, partition: wire.partition, highWatermark: wire.highWatermark, messages };
+}

@@ -2,6 +2,7 @@
 // database) and, given the auditor's files, exported_checkpoints. All three are judged in
 // one repeatable-read snapshot: the checkpoints, read first, name the positions whose
 // recomputed hash they need, so that the walk keeps those and nothing else per entry.
+// This module runs on the chain thread (chain-thread.ts), or in the caller's thread.
 import { withTransaction, type Pool } from '../db/database.ts';
 import { canonicalJson } from '../ledger/canonical.ts';
 import { headsRoot, type CheckpointBody } from '../ledger/merkle.ts';

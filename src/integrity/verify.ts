@@ -4,7 +4,8 @@
 // and checkpoints are chain-checks.ts (the walk itself: chains.ts); the set-based checks,
 // each one statement that PostgreSQL runs, are here.
 import type { Pool } from '../db/database.ts';
-import { chainChecks, check, problemsShownMax, type Check } from './chain-checks.ts';
+import { check, problemsShownMax, type Check } from './chain-checks.ts';
+import { chainChecksInThread } from './chain-thread.ts';
 import type { CheckpointFile } from './checkpoints.ts';
 
 export type { Check } from './chain-checks.ts';
@@ -15,10 +16,10 @@ export type VerifyReport = { ok: boolean; checks: Check[] };
 export async function verifyLedger(
   pool: Pool, options: { exportedCheckpoints?: readonly CheckpointFile[] } = {},
 ): Promise<VerifyReport> {
-  // The chains are walked in JavaScript while PostgreSQL runs the set-based checks on a
-  // second connection: two cores busy instead of one. The chain walk asks first, so that
-  // it has a connection even from a pool that other work shares.
-  const chains = chainChecks(pool, options.exportedCheckpoints);
+  // The chains are walked on a thread of their own while PostgreSQL runs the set-based
+  // checks on a second connection, and the caller's own work (a reconciliation's matching)
+  // keeps the main thread: JavaScript and PostgreSQL busy on both cores at once.
+  const chains = chainChecksInThread(pool, options.exportedCheckpoints);
   chains.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   const others = setBasedChecks(pool);
   others.catch(() => undefined);

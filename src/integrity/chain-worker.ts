@@ -1,0 +1,23 @@
+// The body of the chain thread (chain-thread.ts): its own connection, the chain checks
+// exactly as the caller's thread would run them (chain-checks.ts), one reply, then exit.
+import { parentPort, workerData } from 'node:worker_threads';
+import pg from 'pg';
+import { invariant } from '../errors.ts';
+import { chainChecks } from './chain-checks.ts';
+import { describeError, type ChainReply, type ChainSetup } from './chain-thread.ts';
+
+const port = parentPort;
+invariant(port !== null, 'chain-worker.ts runs as a worker thread');
+const setup = workerData as ChainSetup;
+const pool = new pg.Pool({ ...setup.connection, max: 1 });
+pool.on('error', () => undefined); // an idle connection lost: the query that needed it fails instead
+
+let reply: ChainReply;
+try {
+  reply = { kind: 'result', checks: await chainChecks(pool, setup.files ?? undefined) };
+} catch (error) {
+  reply = { kind: 'error', error: describeError(error) };
+} finally {
+  await pool.end().catch(() => undefined);
+}
+port.postMessage(reply);

@@ -29,13 +29,30 @@ export async function copyRows(
     parts.push(text);
     partsLength += text.length + 1;
     if (partsLength >= chunkBytesMax) {
-      if (!stream.write(`${parts.join('\n')}\n`)) await new Promise((resolve) => stream.once('drain', resolve));
+      if (!stream.write(`${parts.join('\n')}\n`)) await drained(stream, done);
       parts = [];
       partsLength = 0;
     }
   }
   stream.end(parts.length === 0 ? '' : `${parts.join('\n')}\n`);
   await done;
+}
+
+/**
+ * Waits until the stream takes more, or until the COPY fails (a connection cut while we
+ * wait): then `done` rejects here, where it is awaited, instead of going unhandled.
+ */
+async function drained(stream: NodeJS.WritableStream, done: Promise<void>): Promise<void> {
+  let onDrain = (): void => undefined;
+  const drain = new Promise<void>((resolve) => {
+    onDrain = resolve;
+    stream.once('drain', onDrain);
+  });
+  try {
+    await Promise.race([drain, done]);
+  } finally {
+    stream.removeListener('drain', onDrain);
+  }
 }
 
 function encodeValue(value: CopyValue): string {
@@ -90,7 +107,7 @@ export async function copyBinary(
         writer.field((columns[index] as CopyColumn)[1], row[index] as CopyValue, table, (columns[index] as CopyColumn)[0]);
       }
       if (writer.length >= chunkBytesMax) {
-        if (!stream.write(writer.take())) await new Promise((resolve) => stream.once('drain', resolve));
+        if (!stream.write(writer.take())) await drained(stream, done);
       }
     }
   } catch (error) {
@@ -108,6 +125,12 @@ export async function copyBinary(
 class BinaryRowWriter {
   private buffer = Buffer.allocUnsafe(chunkBytesMax + 64 * 1024);
   private at = 0;
+  private lastUuidText = '';
+  private readonly lastUuidBytes = Buffer.alloc(16);
+  private lastTimestampText = '';
+  private lastTimestampMicros = 0;
+  private lastDateText = '';
+  private lastDateDays = 0;
 
   get length(): number {
     return this.at;
@@ -176,6 +199,16 @@ class BinaryRowWriter {
         return;
       }
       case 'bytea': {
+        if (typeof value === 'string') { // hex digits, as hashes are carried: no Buffer made for them
+          const bytes = value.length / 2;
+          this.int32(bytes);
+          this.reserve(bytes);
+          if (!Number.isInteger(bytes) || this.buffer.write(value, this.at, 'hex') !== bytes) {
+            throw wrongValue(table, column, type, value);
+          }
+          this.at += bytes;
+          return;
+        }
         if (!Buffer.isBuffer(value)) throw wrongValue(table, column, type, value);
         this.int32(value.length);
         this.reserve(value.length);
@@ -187,6 +220,12 @@ class BinaryRowWriter {
         if (typeof value !== 'string' || value.length !== 36) throw wrongValue(table, column, type, value);
         this.int32(16);
         this.reserve(16);
+        if (value === this.lastUuidText) { // the lines of one entry repeat its id
+          this.lastUuidBytes.copy(this.buffer, this.at);
+          this.at += 16;
+          return;
+        }
+        const start = this.at;
         for (let index = 0; index < 36; index += 1) {
           if (index === 8 || index === 13 || index === 18 || index === 23) {
             if (value.charCodeAt(index) !== 0x2d) throw wrongValue(table, column, type, value);
@@ -198,22 +237,31 @@ class BinaryRowWriter {
           this.buffer[this.at++] = high * 16 + low;
           index += 1;
         }
+        this.lastUuidText = value;
+        this.buffer.copy(this.lastUuidBytes, 0, start, start + 16);
         return;
       }
       case 'timestamptz': {
         if (typeof value !== 'string') throw wrongValue(table, column, type, value);
-        const micros = microsSincePostgresEpoch(value);
-        if (micros === null) throw new Error(`copyBinary ${table}.${column}: ${JSON.stringify(value)} is not a UTC timestamp`);
-        this.int64(micros);
+        if (value !== this.lastTimestampText) { // the lines of one entry repeat its time
+          const micros = microsSincePostgresEpoch(value);
+          if (micros === null) throw new Error(`copyBinary ${table}.${column}: ${JSON.stringify(value)} is not a UTC timestamp`);
+          this.lastTimestampText = value;
+          this.lastTimestampMicros = micros;
+        }
+        this.int64(this.lastTimestampMicros);
         return;
       }
       case 'date': {
-        if (typeof value !== 'string' || !datePattern.test(value)) throw wrongValue(table, column, type, value);
-        const ms = Date.parse(`${value}T00:00:00Z`);
-        if (Number.isNaN(ms)) throw wrongValue(table, column, type, value);
-        const days = (ms - postgresEpochMs) / msPerDay;
+        if (typeof value !== 'string') throw wrongValue(table, column, type, value);
+        if (value !== this.lastDateText) {
+          const ms = datePattern.test(value) ? Date.parse(`${value}T00:00:00Z`) : Number.NaN;
+          if (Number.isNaN(ms)) throw wrongValue(table, column, type, value);
+          this.lastDateText = value;
+          this.lastDateDays = (ms - postgresEpochMs) / msPerDay;
+        }
         this.int32(4);
-        this.int32(days);
+        this.int32(this.lastDateDays);
         return;
       }
       default: {

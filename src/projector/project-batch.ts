@@ -253,9 +253,8 @@ async function writeBatch(client: Client, batch: PartitionBatch, writes: BatchWr
 function entryRow(e: JournalEntry): CopyValue[] {
   return [e.entryId, e.eventId, e.eventType, e.position.topic, e.position.partition, e.position.offset,
     e.chainSeq, e.effectiveAt, `${e.bookedPeriod}-01`, e.late, e.rule, e.ruleVersion,
-    Buffer.from(e.payloadSha256, 'hex'), e.subject.currency ?? null, e.subject.market ?? null,
-    e.subject.owner_id ?? null, e.subject.rental_id ?? null, Buffer.from(e.prevHash, 'hex'),
-    Buffer.from(e.hash, 'hex'), e.lines.length];
+    e.payloadSha256, e.subject.currency ?? null, e.subject.market ?? null,
+    e.subject.owner_id ?? null, e.subject.rental_id ?? null, e.prevHash, e.hash, e.lines.length];
 }
 
 function lineRows(e: JournalEntry): CopyValue[][] {

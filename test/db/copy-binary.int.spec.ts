@@ -1,7 +1,8 @@
 // The binary COPY writer (src/db/copy.ts), which writes every journal row: each type it
 // encodes reads back from PostgreSQL as exactly the value given, at the edges that matter
 // to a ledger (microseconds, years before 2000 and before 100, amounts beyond 2^53,
-// negative amounts, UTF-8 beyond ASCII, NULLs, empty bytea), and a value of the wrong
+// negative amounts, UTF-8 beyond ASCII, NULLs, empty bytea, bytea given as hex digits,
+// ids and times repeated from one row to the next), and a value of the wrong
 // shape is refused before anything is sent. Method: a temp table of every type, rows
 // written through copyBinary, read back as text by PostgreSQL's own output functions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ const rows: CopyValue[][] = [
   ['', 32767, 2147483647, 9_007_199_254_740_993n, true, Buffer.from('x'), 'ffffffff-ffff-ffff-ffff-ffffffffffff',
     '0001-01-01T00:00:00.000000Z', '0099-03-01', 'null'],
   [null, null, null, null, null, null, null, null, null, null],
-  ['ms', 0, 0, 0, false, Buffer.from([1]), '12345678-1234-1234-1234-123456789abc', '2026-10-30T14:22:05.123Z',
+  ['ms', 0, 0, 0, false, '01', '12345678-1234-1234-1234-123456789abc', '2026-10-30T14:22:05.123Z',
     '2000-01-01', '{}'],
 ];
 
@@ -74,7 +75,7 @@ describe('copyBinary', () => {
 
   it.each([
     ['text', 5], ['int2', '5'], ['int4', 1.5], ['int8', 2 ** 53], ['bool', 'true'], ['bytea', 'x'],
-    ['uuid', '00000000-0000-4000-8000-00000000000g'], ['uuid', '00000000+0000-4000-8000-000000000001'],
+    ['bytea', 'abc'], ['bytea', '0g'], ['uuid', '00000000-0000-4000-8000-00000000000g'], ['uuid', '00000000+0000-4000-8000-000000000001'],
     ['timestamptz', '2026-10-30T14:22:05+02:00'], ['timestamptz', '2026-10-30 14:22:05Z'],
     ['date', '2026-10-1'], ['date', '2026-13-01'], ['jsonb', {}],
   ])('refuses a %s column given %j, before anything is written', async (type, value) => {

@@ -7,7 +7,9 @@
 // the offset PostgreSQL stores (Kafka's mirror of B's progress may lag it), and finishes.
 // A batch B had in flight either committed (A skips it under the partition's row lock) or
 // rolled back (A projects it). SIGTERM then stops A cleanly (exit 0), and the journal must
-// equal the uninterrupted embedded-log run.
+// equal the uninterrupted embedded-log run. Both run with small batches
+// (LEDGER_BATCH_MESSAGES), so that B's partitions take many commits and the kill lands
+// mid-stream: at the default 5,000, each of B's partitions fits in one batch.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
@@ -34,8 +36,9 @@ describe('two projectors in one group, one killed', () => {
   });
 
   it('moves the killed member\'s partitions to the survivor and ends identical', async () => {
-    const a = startLedger(ledger, ['project', '--follow', '--json']);
-    const b = startLedger(ledger, ['project', '--follow', '--json']);
+    const smallBatches = { LEDGER_BATCH_MESSAGES: '250' };
+    const a = startLedger(ledger, ['project', '--follow', '--json'], smallBatches);
+    const b = startLedger(ledger, ['project', '--follow', '--json'], smallBatches);
     try {
       await waitUntil('the group to split the partitions between A and B', () => {
         const [ownedByA, ownedByB] = [ownedPartitions(a.stderr()), ownedPartitions(b.stderr())];

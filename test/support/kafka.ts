@@ -140,9 +140,11 @@ export type LedgerChild = {
 };
 
 /** Starts `node bin/ledger.mjs ARGS` with the ledger's environment. */
-export function startLedger(ledger: KafkaLedger, args: readonly string[]): LedgerChild {
+export function startLedger(
+  ledger: KafkaLedger, args: readonly string[], env: NodeJS.ProcessEnv = {},
+): LedgerChild {
   const child = spawn(process.execPath, ['bin/ledger.mjs', ...args], {
-    env: ledger.env(),
+    env: { ...ledger.env(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import type { Pool } from '../db/database.ts';
+import { fromThreadError, threadEntryUrl, type ThreadError } from '../threads/thread-errors.ts';
 import { chainChecks, type ChainChecks } from './chain-checks.ts';
 import type { CheckpointFile } from './checkpoints.ts';
 
@@ -20,12 +21,9 @@ export type ChainSetup = {
   readonly files: readonly CheckpointFile[] | null;
 };
 
-export type DescribedError = {
-  readonly name: string; readonly message: string; readonly code?: string; readonly stack?: string;
-};
 export type ChainReply =
   | { readonly kind: 'result'; readonly checks: ChainChecks }
-  | { readonly kind: 'error'; readonly error: DescribedError };
+  | { readonly kind: 'error'; readonly error: ThreadError };
 
 /**
  * The thread's heap: the walk keeps about two pages and the hashes the checkpoints name
@@ -44,7 +42,7 @@ export async function chainChecksInThread(
   };
   return new Promise<ChainChecks>((resolve, reject) => {
     // execArgv []: the entry registers the TypeScript loader itself, whatever this process ran with.
-    const worker = new Worker(new URL('./chain-worker-entry.mjs', import.meta.url), {
+    const worker = new Worker(threadEntryUrl, {
       workerData: setup, execArgv: [],
       resourceLimits: {
         maxOldGenerationSizeMb: chainThreadLimits.oldGenerationMiBMax,
@@ -57,7 +55,7 @@ export async function chainChecksInThread(
     worker.on('exit', (code) => {
       const settled = reply as ChainReply | null;
       if (settled?.kind === 'result') resolve(settled.checks);
-      else if (settled?.kind === 'error') reject(fromDescribed(settled.error));
+      else if (settled?.kind === 'error') reject(fromThreadError(settled.error));
       else reject(new Error(`the chain thread exited (code ${code}) without a reply`));
     });
   });
@@ -72,23 +70,4 @@ function threadConnection(pool: Pool): ThreadConnection | null {
     ...(applicationName === undefined ? {} : { application_name: applicationName }),
     ...(connectionTimeoutMillis === undefined ? {} : { connectionTimeoutMillis }),
   };
-}
-
-export function describeError(error: unknown): DescribedError {
-  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
-  const code = (error as { code?: unknown }).code;
-  return {
-    name: error.name, message: error.message,
-    ...(typeof code === 'string' ? { code } : {}),
-    ...(error.stack === undefined ? {} : { stack: error.stack }),
-  };
-}
-
-/** The error as the caller's thread would have seen it: same name, message and code. */
-function fromDescribed(described: DescribedError): Error {
-  const error = new Error(described.message) as Error & { code?: string };
-  error.name = described.name;
-  if (described.code !== undefined) error.code = described.code;
-  if (described.stack !== undefined) error.stack = described.stack;
-  return error;
 }

@@ -4,7 +4,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { invariant } from '../errors.ts';
 import { chainChecks } from './chain-checks.ts';
-import { describeError, type ChainReply, type ChainSetup } from './chain-thread.ts';
+import { describeThreadError } from '../threads/thread-errors.ts';
+import { type ChainReply, type ChainSetup } from './chain-thread.ts';
 
 const port = parentPort;
 invariant(port !== null, 'chain-worker.ts runs as a worker thread');
@@ -16,7 +17,7 @@ let reply: ChainReply;
 try {
   reply = { kind: 'result', checks: await chainChecks(pool, setup.files ?? undefined) };
 } catch (error) {
-  reply = { kind: 'error', error: describeError(error) };
+  reply = { kind: 'error', error: describeThreadError(error) };
 } finally {
   await pool.end().catch(() => undefined);
 }

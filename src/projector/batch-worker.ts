@@ -3,7 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { invariant } from '../errors.ts';
 import { createPool } from '../db/database.ts';
-import { describeWorkerError, fromWire, type WorkerReply, type WorkerRequest, type WorkerSetup } from './batch-workers.ts';
+import { describeThreadError } from '../threads/thread-errors.ts';
+import { fromWire, type WorkerReply, type WorkerRequest, type WorkerSetup } from './batch-workers.ts';
 import { existingLinePartitions, projectBatchWithRetries } from './project-batch.ts';
 
 const port = parentPort;
@@ -23,6 +24,6 @@ async function project(request: WorkerRequest): Promise<WorkerReply> {
     const result = await projectBatchWithRetries(pool, fromWire(request.batch), ensured);
     return { kind: 'result', id: request.id, result };
   } catch (error) {
-    return { kind: 'error', id: request.id, error: describeWorkerError(error) };
+    return { kind: 'error', id: request.id, error: describeThreadError(error) };
   }
 }

@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { invariant } from '../errors.ts';
 import type { LogMessage, PartitionBatch } from '../log/types.ts';
+import { fromThreadError, threadEntryUrl, type ThreadError } from '../threads/thread-errors.ts';
 import type { BatchResult } from './project-batch.ts';
 
 export type ProjectorThreads = {
@@ -41,11 +42,9 @@ export type WireBatch = {
 
 export type WorkerRequest = { readonly kind: 'batch'; readonly id: number; readonly batch: WireBatch };
 
-export type WorkerError = { readonly name: string; readonly message: string; readonly code?: string; readonly stack?: string };
-
 export type WorkerReply =
   | { readonly kind: 'result'; readonly id: number; readonly result: BatchResult }
-  | { readonly kind: 'error'; readonly id: number; readonly error: WorkerError };
+  | { readonly kind: 'error'; readonly id: number; readonly error: ThreadError };
 
 type Pending = { resolve: (result: BatchResult) => void; reject: (error: Error) => void; worker: Worker };
 
@@ -67,7 +66,7 @@ export class BatchWorkers {
     };
     for (let index = 0; index < threads.count; index += 1) {
       // execArgv []: the entry registers the TypeScript loader itself, whatever the parent ran with.
-      const worker = new Worker(new URL('./batch-worker-entry.mjs', import.meta.url), {
+      const worker = new Worker(threadEntryUrl, {
         workerData: setup, execArgv: [],
       });
       worker.on('message', (reply: WorkerReply) => this.settle(worker, reply));
@@ -104,7 +103,7 @@ export class BatchWorkers {
     this.pending.delete(reply.id);
     this.release(worker);
     if (reply.kind === 'result') pending.resolve(reply.result);
-    else pending.reject(fromWorkerError(reply.error));
+    else pending.reject(fromThreadError(reply.error));
   }
 
   private release(worker: Worker): void {
@@ -119,25 +118,6 @@ export class BatchWorkers {
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
   }
-}
-
-/** The error as the main thread would have seen it: same name, message and code. */
-function fromWorkerError(described: WorkerError): Error {
-  const error = new Error(described.message) as Error & { code?: string };
-  error.name = described.name;
-  if (described.code !== undefined) error.code = described.code;
-  if (described.stack !== undefined) error.stack = described.stack;
-  return error;
-}
-
-export function describeWorkerError(error: unknown): WorkerError {
-  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
-  const code = (error as { code?: unknown }).code;
-  return {
-    name: error.name, message: error.message,
-    ...(typeof code === 'string' ? { code } : {}),
-    ...(error.stack === undefined ? {} : { stack: error.stack }),
-  };
 }
 
 function toWire(batch: PartitionBatch): WireBatch {

@@ -50,7 +50,7 @@ type Pending = { resolve: (result: BatchResult) => void; reject: (error: Error) 
 
 export class BatchWorkers {
   private readonly idle: Worker[] = [];
-  private readonly waiting: Array<(worker: Worker) => void> = [];
+  private readonly waiting: Array<{ resolve: (worker: Worker) => void; reject: (error: Error) => void }> = [];
   private readonly pending = new Map<number, Pending>();
   private readonly all: Worker[] = [];
   private nextId = 1;
@@ -82,7 +82,8 @@ export class BatchWorkers {
   /** Projects the batch on the next free worker; settles as projectBatchWithRetries would. */
   async project(batch: PartitionBatch): Promise<BatchResult> {
     if (this.broken !== null) throw this.broken;
-    const worker = this.idle.pop() ?? await new Promise<Worker>((resolve) => this.waiting.push(resolve));
+    const worker = this.idle.pop() ??
+      await new Promise<Worker>((resolve, reject) => this.waiting.push({ resolve, reject }));
     const id = this.nextId++;
     const wire = toWire(batch);
     return new Promise<BatchResult>((resolve, reject) => {
@@ -109,7 +110,7 @@ export class BatchWorkers {
   private release(worker: Worker): void {
     const next = this.waiting.shift();
     if (next === undefined) this.idle.push(worker);
-    else next(worker);
+    else next.resolve(worker);
   }
 
   private breakDown(error: Error): void {
@@ -117,6 +118,7 @@ export class BatchWorkers {
     this.broken = error;
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
+    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
   }
 }
 

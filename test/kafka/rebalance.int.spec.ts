@@ -2,7 +2,7 @@
 // move to the survivor, which finishes them, and nothing is lost or doubled. Both run
 // `ledger project --follow` on an empty topic until the group has split the partitions
 // between them; only then is the stream published, so that both are projecting when one
-// of them (B) is SIGKILLed, right after its first commit. The survivor (A) is told by the
+// of them (B) is SIGKILLed, right after its first commit, while publishing goes on. The survivor (A) is told by the
 // coordinator once B's session expires, rejoins with all six partitions, seeks each to
 // the offset PostgreSQL stores (Kafka's mirror of B's progress may lag it), and finishes.
 // A batch B had in flight either committed (A skips it under the partition's row lock) or
@@ -47,8 +47,9 @@ describe('two projectors in one group, one killed', () => {
       }, 60_000, 50);
       const ownedByB = ownedPartitions(b.stderr()) ?? [];
 
-      await ledger.publish(lines);
-      const ends = await ledger.log.producer.endOffsets(ledger.topic);
+      // B is killed while the stream is still being published, right after its first commit.
+      const publishing = ledger.publish(lines);
+      publishing.catch(() => undefined); // awaited below
       const progressOfB = async () => {
         const stored = await ledger.storedOffsets();
         return ownedByB.reduce((sum, p) => sum + (stored.get(p) ?? 0), 0);
@@ -56,6 +57,8 @@ describe('two projectors in one group, one killed', () => {
       await waitUntil('B to commit a batch', async () => (await progressOfB()) > 0, 60_000, 5);
       b.kill('SIGKILL');
       const bAtKill = await progressOfB();
+      await publishing;
+      const ends = await ledger.log.producer.endOffsets(ledger.topic);
       const bTotal = ownedByB.reduce((sum, p) => sum + (ends.get(p) ?? 0), 0);
       expect(bAtKill).toBeLessThan(bTotal);
       expect((await b.exited).signal).toBe('SIGKILL');

@@ -82,7 +82,8 @@ const msPerDay = 86_400_000;
  * Bulk writes in COPY's binary format: no text to escape on our side and none to parse
  * on the server's (timestamps, UUIDs and bytea hex were a fifth of the server's time on
  * the projector's path), and rows go straight into one reused buffer instead of strings.
- * Each column names its type, and a value of the wrong shape is refused before it is sent.
+ * Each column names its type; a value of the wrong shape is refused and the whole COPY
+ * aborted, so nothing of it is written.
  */
 export async function copyBinary(
   client: Client,
@@ -123,7 +124,8 @@ export async function copyBinary(
 }
 
 class BinaryRowWriter {
-  private buffer = Buffer.allocUnsafe(chunkBytesMax + 64 * 1024);
+  // Grows by doubling up to about two chunks: a small table's COPY stays small.
+  private buffer = Buffer.allocUnsafe(64 * 1024);
   private at = 0;
   private lastUuidText = '';
   private readonly lastUuidBytes = Buffer.alloc(16);

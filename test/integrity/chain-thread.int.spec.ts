@@ -7,22 +7,13 @@ import { createPool } from '../../src/db/database.ts';
 import { chainChecks } from '../../src/integrity/chain-checks.ts';
 import { chainChecksInThread } from '../../src/integrity/chain-thread.ts';
 import { urlWithDatabase } from '../support/database.ts';
-import { createTestLedger, eventLine, type TestLedger } from '../support/ledger.ts';
-
-function capture(n: number): string {
-  return eventLine('payment.captured', `2026-10-${String(1 + (n % 27)).padStart(2, '0')}T10:00:00Z`, {
-    payment_id: `pay_${n}`, rental_id: `r_${n}`, driver_id: `d_${n}`, owner_id: `o_${n % 5}`, market: 'US-CA',
-    processor: 'stripe', processor_ref: `ch_${n}`, currency: 'USD', rental_amount: '100.00', commission: '25.00',
-    protection_fee: '10.00', service_fee: '5.00', tax: '9.00', deposit: '50.00', processor_fee: '5.00',
-    total: '174.00',
-  });
-}
+import { captureLine, createTestLedger, type TestLedger } from '../support/ledger.ts';
 
 describe('the chain checks on a thread of their own', () => {
   let ledger: TestLedger;
   beforeAll(async () => {
     ledger = await createTestLedger({ partitions: 2 });
-    await ledger.publish(Array.from({ length: 30 }, (_, n) => capture(n)));
+    await ledger.publish(Array.from({ length: 30 }, (_, n) => captureLine(n)));
     await ledger.project();
   });
   afterAll(async () => ledger.close());

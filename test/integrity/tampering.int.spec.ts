@@ -11,17 +11,8 @@ import { readChainPage, verifyLedger } from '../../src/integrity/verify.ts';
 import { entryHash, genesisHash } from '../../src/ledger/entry.ts';
 import { fromMinor } from '../../src/ledger/money.ts';
 import { loadSigningKey } from '../../src/signing/keys.ts';
-import { createTestLedger, eventLine, type TestLedger } from '../support/ledger.ts';
+import { captureLine, createTestLedger, type TestLedger } from '../support/ledger.ts';
 import path from 'node:path';
-
-function capture(n: number): string {
-  return eventLine('payment.captured', `2026-10-${String(1 + (n % 27)).padStart(2, '0')}T10:00:00Z`, {
-    payment_id: `pay_${n}`, rental_id: `r_${n}`, driver_id: `d_${n}`, owner_id: `o_${n % 5}`, market: 'US-CA',
-    processor: 'stripe', processor_ref: `ch_${n}`, currency: 'USD', rental_amount: '100.00', commission: '25.00',
-    protection_fee: '10.00', service_fee: '5.00', tax: '9.00', deposit: '50.00', processor_fee: '5.00',
-    total: '174.00',
-  });
-}
 
 async function failedChecks(ledger: TestLedger, withFiles = false) {
   const files = withFiles
@@ -34,7 +25,7 @@ describe('the journal against tampering', () => {
   let ledger: TestLedger;
   beforeAll(async () => {
     ledger = await createTestLedger({ partitions: 2 });
-    await ledger.publish(Array.from({ length: 40 }, (_, n) => capture(n)));
+    await ledger.publish(Array.from({ length: 40 }, (_, n) => captureLine(n)));
     await ledger.project();
     const key = await loadSigningKey(ledger.dataDir, null);
     await writeCheckpoint(ledger.db.pool, key, ledger.dataDir, new Date('2026-11-30T00:00:00Z'));

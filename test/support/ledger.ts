@@ -64,3 +64,13 @@ export function eventLine(type: string, occurredAt: string, data: Record<string,
   const id = eventId ?? `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`;
   return JSON.stringify({ event_id: id, type, schema_version: 1, occurred_at: occurredAt, producer: 'test', data });
 }
+
+/** The n-th of a family of small, valid, distinct captures in October 2026 (USD, US-CA). */
+export function captureLine(n: number): string {
+  return eventLine('payment.captured', `2026-10-${String(1 + (n % 27)).padStart(2, '0')}T10:00:00Z`, {
+    payment_id: `pay_${n}`, rental_id: `r_${n}`, driver_id: `d_${n}`, owner_id: `o_${n % 5}`, market: 'US-CA',
+    processor: 'stripe', processor_ref: `ch_${n}`, currency: 'USD', rental_amount: '100.00', commission: '25.00',
+    protection_fee: '10.00', service_fee: '5.00', tax: '9.00', deposit: '50.00', processor_fee: '5.00',
+    total: '174.00',
+  });
+}

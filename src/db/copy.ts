@@ -1,6 +1,7 @@
 // Bulk writes with COPY FROM STDIN (text format): the projector's rows go to PostgreSQL
 // in one round trip per table per batch. Text-format escaping is done here, once.
 import { from as copyFrom } from 'pg-copy-streams';
+import { invariant } from '../errors.ts';
 import type { Client } from './database.ts';
 
 export type CopyValue = string | number | bigint | boolean | Buffer | null;
@@ -123,6 +124,77 @@ export async function copyBinary(
   await done;
 }
 
+/**
+ * Rows encoded as they are decided and sent later in one COPY: the projector writes each
+ * message's rows here the moment it decides them, so a batch's rows live in one off-heap
+ * buffer instead of as arrays and strings that survive young-generation collections (a
+ * fifth of the projector's time was the collector copying them). Values go in column
+ * order through `value`, checked against the column's type as in copyBinary. The buffer
+ * is bounded by what calls it: one batch (limits.batchMessagesMax) of rows.
+ */
+export class StagedCopy {
+  private readonly writer = new BinaryRowWriter();
+  private column: number;
+  private rowCount = 0;
+  private sent = false;
+
+  constructor(readonly table: string, private readonly columns: readonly CopyColumn[]) {
+    this.column = columns.length;
+    this.writer.header();
+  }
+
+  get rows(): number {
+    return this.rowCount;
+  }
+
+  /** Starts a row; its values follow, one per column, in order. */
+  row(): void {
+    invariant(!this.sent, `${this.table}: no rows after the COPY was sent`);
+    invariant(this.column === this.columns.length, `${this.table}: a row has a value for every column`);
+    this.writer.int16(this.columns.length);
+    this.column = 0;
+    this.rowCount += 1;
+  }
+
+  value(value: CopyValue): void {
+    const column = this.columns[this.column];
+    invariant(column !== undefined, `${this.table}: no more values than columns`);
+    this.writer.field(column[1], value, this.table, column[0]);
+    this.column += 1;
+  }
+
+  /** A timestamptz given in milliseconds since the epoch (a log timestamp): no string made. */
+  millis(value: number): void {
+    const column = this.columns[this.column];
+    invariant(column !== undefined && column[1] === 'timestamptz', `${this.table}: millis() fills a timestamptz`);
+    if (!Number.isSafeInteger(value)) throw wrongValue(this.table, column[0], 'timestamptz', value);
+    this.writer.timestampMicros((value - postgresEpochMs) * 1000);
+    this.column += 1;
+  }
+
+  /** Sends the rows in one COPY (nothing when there are none). */
+  async send(client: Client): Promise<void> {
+    invariant(!this.sent, `${this.table}: a staged COPY is sent once`);
+    this.sent = true;
+    if (this.rowCount === 0) return;
+    invariant(this.column === this.columns.length, `${this.table}: the last row is complete`);
+    const columnList = this.columns.map(([name]) => `"${name}"`).join(', ');
+    const stream = client.query(copyFrom(`COPY ${this.table} (${columnList}) FROM STDIN (FORMAT binary)`));
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('finish', resolve);
+      stream.on('error', reject);
+    });
+    this.writer.int16(-1);
+    const bytes = this.writer.written(); // sent once: no copy needed
+    for (let start = 0; start < bytes.length; start += chunkBytesMax) {
+      const end = Math.min(start + chunkBytesMax, bytes.length);
+      if (end === bytes.length) stream.end(bytes.subarray(start, end));
+      else if (!stream.write(bytes.subarray(start, end))) await drained(stream, done);
+    }
+    await done;
+  }
+}
+
 class BinaryRowWriter {
   // Grows by doubling up to about two chunks: a small table's COPY stays small.
   private buffer = Buffer.allocUnsafe(64 * 1024);
@@ -143,6 +215,11 @@ class BinaryRowWriter {
     const chunk = Buffer.from(this.buffer.subarray(0, this.at));
     this.at = 0;
     return chunk;
+  }
+
+  /** The bytes written so far, not copied: for a writer whose buffer is not reused. */
+  written(): Buffer {
+    return this.buffer.subarray(0, this.at);
   }
 
   header(): void {
@@ -271,6 +348,10 @@ class BinaryRowWriter {
         throw new Error(`copyBinary: unknown type ${String(unknown)}`);
       }
     }
+  }
+
+  timestampMicros(micros: number): void {
+    this.int64(micros);
   }
 
   private int64(value: number | bigint): void {

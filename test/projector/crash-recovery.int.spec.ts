@@ -53,7 +53,7 @@ describe('the projector killed with SIGKILL', () => {
     expect(await journalDigest(killed.db.pool)).toEqual(await journalDigest(uninterrupted.db.pool));
     const report = await verifyLedger(killed.db.pool);
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
-  });
+  }, 300_000); // 21 process starts: about 100 s alone on a slow 2-core machine, more beside other files
 });
 
 /** `partition/offset` of each line, as publishLines placed it. */

@@ -1,7 +1,8 @@
 // Events per second from a real Kafka broker to the committed, hashed journal, against two
 // references measured in the same run on the same PostgreSQL server: the embedded-log
 // path (same events, same partitions, same projector, a database of its own) and a plain
-// COPY of the same number of rows into a bare table. The 200,000 events are published
+// COPY of the same rows that path wrote into bare tables (support.ts sameRowsBaseline).
+// The 200,000 events are published
 // before the clock starts; the Kafka figure runs from consume() to the last commit, so it
 // includes joining the consumer group and the first fetch. KAFKA_BROKERS picks a broker;
 // unset, one is started from tools/kafka-broker and stopped at the end.
@@ -17,11 +18,12 @@ import type { LogConsumer } from '../src/log/types.ts';
 import { publishLines } from '../src/log/publish.ts';
 import { runProjector, type ProjectorResult } from '../src/projector/projector.ts';
 import { startKafkaBroker, type KafkaBroker } from '../tools/kafka-broker/broker.ts';
-import { benchDatabase, copyBaseline, nowMs, perSecond } from './support.ts';
+import { benchDatabase, nowMs, oneRowPerEventCopy, perSecond, sameRowsBaseline } from './support.ts';
 
 const eventsWanted = 200_000;
 const partitions = 6;
 const topic = `bench.kafka.${Date.now()}`;
+const projectorThreads = 2; // as `ledger project` runs by default (config.ts LEDGER_PROJECTOR_THREADS)
 
 export async function benchKafka(): Promise<void> {
   const lines = generateEventStream({ seed: 42, rentals: 26_000, month: '2026-10' }).slice(0, eventsWanted);
@@ -40,7 +42,7 @@ export async function benchKafka(): Promise<void> {
     await publishLines(embedded.producer, topic, partitions, lines);
     await embedded.producer.close();
 
-    const baselineMs = await copyBaseline(db.adminPool, topic, partitions, lines);
+    const oneRowMs = await oneRowPerEventCopy(db.adminPool, topic, partitions, lines);
     const embeddedRun = await timedProjection(db.url, db.pool, embedded.consumer());
     const kafkaRun = await timedProjection(kafkaDb.url, kafkaDb.pool, kafka.consumer());
     if (kafkaRun.result.posted !== embeddedRun.result.posted) {
@@ -48,17 +50,22 @@ export async function benchKafka(): Promise<void> {
     }
     const kafkaPerSecond = perSecond(lines.length, kafkaRun.ms);
     const embeddedPerSecond = perSecond(lines.length, embeddedRun.ms);
-    const baselinePerSecond = perSecond(lines.length, baselineMs);
+    const baseline = await sameRowsBaseline(db.adminPool, projectorThreads);
+    const baselinePerSecond = perSecond(lines.length, baseline.ms);
+    const oneRowPerSecond = perSecond(lines.length, oneRowMs);
     const { result } = kafkaRun;
     process.stdout.write([
       `data: ${lines.length} events over ${partitions} partitions on Kafka ${broker.version} → ${result.posted} ` +
         `entries, ${result.duplicates} duplicates, ${result.quarantined} quarantined`,
       `publish (before the clock): ${publishMs} ms, ${perSecond(lines.length, publishMs)} events/s, acks=all, idempotent`,
-      `baseline: COPY ${lines.length} rows into a bare table: ${baselineMs} ms, ${baselinePerSecond} rows/s`,
+      `baseline: COPY of the same ${baseline.rows} rows (${baseline.rowsByTable}) into bare tables on ` +
+        `${projectorThreads} connections: ${baseline.ms} ms, ${baselinePerSecond} events/s`,
       `embedded log → journal: ${embeddedRun.ms} ms, ${embeddedPerSecond} events/s`,
       `kafka → journal: ${kafkaRun.ms} ms, ${kafkaPerSecond} events/s (includes the group join)`,
       `ratio kafka/embedded: ${(kafkaPerSecond / embeddedPerSecond).toFixed(2)}`,
       `ratio kafka/baseline: ${(kafkaPerSecond / baselinePerSecond).toFixed(2)}`,
+      `reference: COPY of one row per event (position and bytes) on one connection: ${oneRowMs} ms, ` +
+        `${oneRowPerSecond} rows/s; ratio kafka/that ${(kafkaPerSecond / oneRowPerSecond).toFixed(2)}`,
     ].join('\n') + '\n');
   } finally {
     await kafkaDb.close();
@@ -72,9 +79,9 @@ async function timedProjection(
 ): Promise<{ ms: number; result: ProjectorResult }> {
   const started = nowMs();
   try {
-    // As `ledger project` runs it: two projector threads (config.ts LEDGER_PROJECTOR_THREADS).
     const result = await runProjector({
       pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
+      partitionsConcurrently: projectorThreads,
       threads: { databaseUrl: url, databaseRole: 'ledger_writer' },
     });
     return { ms: nowMs() - started, result };

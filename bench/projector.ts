@@ -1,18 +1,20 @@
 // Events per second from the embedded log to the committed, hashed journal, against a
-// baseline in the same run: a plain COPY of the same number of rows (the raw messages'
-// position and bytes) into a bare table with no index, trigger or constraint.
+// baseline in the same run: a plain COPY of the same rows the projector wrote (every
+// table, read back after the run) into bare tables with no index, trigger or constraint,
+// on as many connections as the projector has threads (support.ts sameRowsBaseline).
 import path from 'node:path';
 import { generateEventStream } from '../src/generator/index.ts';
 import { openEmbeddedLog } from '../src/log/embedded/index.ts';
 import { publishLines } from '../src/log/publish.ts';
 import { runProjector } from '../src/projector/projector.ts';
 import {
-  benchDatabase, copyBaseline, cpuPerItemLine, cpuSnapshot, nowMs, perSecond, profiled,
+  benchDatabase, cpuPerItemLine, cpuSnapshot, nowMs, oneRowPerEventCopy, perSecond, profiled, sameRowsBaseline,
 } from './support.ts';
 
 const eventsWanted = 200_000;
 const partitions = 6;
 const topic = 'marketplace.events';
+const projectorThreads = 2; // as `ledger project` runs by default (config.ts LEDGER_PROJECTOR_THREADS)
 
 export async function benchProjector(): Promise<void> {
   const lines = generateEventStream({ seed: 42, rentals: 26_000, month: '2026-10' }).slice(0, eventsWanted);
@@ -21,13 +23,13 @@ export async function benchProjector(): Promise<void> {
     const log = openEmbeddedLog(path.join(db.dataDir, 'log'));
     await publishLines(log.producer, topic, partitions, lines);
     await log.producer.close();
-    const baselineMs = await copyBaseline(db.adminPool, topic, partitions, lines);
+    const oneRowMs = await oneRowPerEventCopy(db.adminPool, topic, partitions, lines);
     const consumer = log.consumer();
     const cpuBefore = await cpuSnapshot(db.adminPool);
     const started = nowMs();
     const result = await profiled(() => runProjector({
       pool: db.pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
-      // As `ledger project` runs it: two projector threads (config.ts LEDGER_PROJECTOR_THREADS).
+      partitionsConcurrently: projectorThreads,
       threads: { databaseUrl: db.url, databaseRole: 'ledger_writer' },
     }));
     const projectorMs = nowMs() - started;
@@ -36,15 +38,20 @@ export async function benchProjector(): Promise<void> {
     const size = await db.pool.query<{ lines: string; bytes: string }>(`SELECT
         (SELECT count(*) FROM ledger.journal_lines) AS lines,
         pg_size_pretty(pg_database_size(current_database())) AS bytes`);
+    const baseline = await sameRowsBaseline(db.adminPool, projectorThreads);
     const eventsPerSecond = perSecond(lines.length, projectorMs);
-    const baselinePerSecond = perSecond(lines.length, baselineMs);
+    const baselinePerSecond = perSecond(lines.length, baseline.ms);
+    const oneRowPerSecond = perSecond(lines.length, oneRowMs);
     process.stdout.write([
       `data: ${lines.length} events over ${partitions} partitions → ${result.posted} entries, ` +
         `${size.rows[0]?.lines} lines, ${result.duplicates} duplicates, ${result.quarantined} quarantined; ` +
         `database ${size.rows[0]?.bytes}`,
-      `baseline: COPY ${lines.length} rows into a bare table: ${baselineMs} ms, ${baselinePerSecond} rows/s`,
-      `projector: ${projectorMs} ms, ${eventsPerSecond} events/s`,
+      `projector (${projectorThreads} threads): ${projectorMs} ms, ${eventsPerSecond} events/s`,
+      `baseline: COPY of the same ${baseline.rows} rows (${baseline.rowsByTable}) into bare tables on ` +
+        `${projectorThreads} connections: ${baseline.ms} ms, ${baselinePerSecond} events/s`,
       `ratio projector/baseline: ${(eventsPerSecond / baselinePerSecond).toFixed(2)}`,
+      `reference: COPY of one row per event (position and bytes) on one connection: ${oneRowMs} ms, ` +
+        `${oneRowPerSecond} rows/s; ratio ${(eventsPerSecond / oneRowPerSecond).toFixed(2)}`,
       cpuPerItemLine(cpuBefore, cpuAfter, lines.length, 'event'),
     ].join('\n') + '\n');
   } finally {

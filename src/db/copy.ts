@@ -77,6 +77,9 @@ export type CopyColumn = readonly [name: string, type: CopyType];
 const binarySignature = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** 2000-01-01T00:00:00Z, PostgreSQL's epoch for dates and timestamps, in ms since 1970. */
 const postgresEpochMs = Date.UTC(2000, 0, 1);
+const twoTo32 = 2 ** 32;
+const maxSafeBigInt = BigInt(Number.MAX_SAFE_INTEGER);
+const shortStringMax = 64;
 const msPerDay = 86_400_000;
 
 /**
@@ -376,19 +379,52 @@ class BinaryRowWriter {
     this.int64(micros);
   }
 
+  /**
+   * As two 32-bit halves, from plain number arithmetic: a BigInt made per value (and
+   * BigInt shifts in writeBigInt64BE) cost more than the rest of the field. Exact for
+   * every integer a double holds, so timestamps far before 2000 too.
+   */
   private int64(value: number | bigint): void {
     this.int32(8);
     this.reserve(8);
-    this.at = this.buffer.writeBigInt64BE(typeof value === 'bigint' ? value : BigInt(value), this.at);
+    let number: number;
+    if (typeof value === 'bigint') {
+      if (value > maxSafeBigInt || value < -maxSafeBigInt) {
+        this.at = this.buffer.writeBigInt64BE(value, this.at);
+        return;
+      }
+      number = Number(value);
+    } else {
+      number = value;
+    }
+    const high = Math.floor(number / twoTo32);
+    this.buffer.writeInt32BE(high, this.at);
+    this.buffer.writeUInt32BE(number - high * twoTo32, this.at + 4);
+    this.at += 8;
   }
 
-  /** A length-prefixed UTF-8 string, after an optional one-byte prefix (jsonb's version). */
+  /**
+   * A length-prefixed UTF-8 string, after an optional one-byte prefix (jsonb's version).
+   * Short ASCII strings (accounts, currencies, ids) are copied a character at a time: a
+   * call into C++ per field cost more than the copy.
+   */
   private string(value: string, prefix: string): void {
-    this.reserve(4 + prefix.length + value.length * 3);
+    const length = value.length;
+    this.reserve(4 + prefix.length + length * 3);
     const start = this.at + 4;
     let end = start;
     if (prefix !== '') end += this.buffer.write(prefix, end, 'latin1');
-    end += this.buffer.write(value, end, 'utf8');
+    let copied = 0;
+    if (length <= shortStringMax) {
+      const buffer = this.buffer;
+      for (; copied < length; copied += 1) {
+        const code = value.charCodeAt(copied);
+        if (code >= 0x80) break;
+        buffer[end + copied] = code;
+      }
+    }
+    if (copied === length) end += length;
+    else end += this.buffer.write(value, end, 'utf8');
     this.buffer.writeInt32BE(end - start, this.at);
     this.at = end;
   }

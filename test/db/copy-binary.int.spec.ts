@@ -22,6 +22,11 @@ const rows: CopyValue[][] = [
   [null, null, null, null, null, null, null, null, null, null],
   ['ms', 0, 0, 0, false, '01', '12345678-1234-1234-1234-123456789abc', '2026-10-30T14:22:05.123Z',
     '2000-01-01', '{}'],
+  // int8 around the 32-bit halves it is written in: negative numbers and safe bigints.
+  ['a\u007f', 0, 0, -1, false, null, null, '1970-01-01T00:00:00.000001Z', null, null],
+  ['x'.repeat(64) + 'é', 0, 0, -(2n ** 40n) - 1n, false, null, null, null, null, null],
+  ['x'.repeat(65), 0, 0, Number.MAX_SAFE_INTEGER, false, null, null, null, null, null],
+  ['', 0, 0, -Number.MAX_SAFE_INTEGER, false, null, null, null, null, null],
 ];
 
 const expected = [
@@ -34,6 +39,10 @@ const expected = [
   [null, null, null, null, null, null, null, null, null, null],
   ['ms', '0', '0', '0', 'false', '\\x01', '12345678-1234-1234-1234-123456789abc', '2026-10-30 14:22:05.123+00',
     '2000-01-01', '{}'],
+  ['a\u007f', '0', '0', '-1', 'false', null, null, '1970-01-01 00:00:00.000001+00', null, null],
+  ['x'.repeat(64) + 'é', '0', '0', '-1099511627777', 'false', null, null, null, null, null],
+  ['x'.repeat(65), '0', '0', '9007199254740991', 'false', null, null, null, null, null],
+  ['', '0', '0', '-9007199254740991', 'false', null, null, null, null, null],
 ];
 
 describe('copyBinary', () => {

@@ -1,5 +1,6 @@
-// Bulk writes with COPY FROM STDIN (text format): the projector's rows go to PostgreSQL
-// in one round trip per table per batch. Text-format escaping is done here, once.
+// Bulk writes with COPY FROM STDIN: one round trip per table per batch. The text format
+// (copyRows: reconciliation's rows) is escaped here, once; the binary format (copyBinary,
+// StagedCopy: the journal's rows) is written here, typed column by column.
 import { from as copyFrom } from 'pg-copy-streams';
 import { invariant } from '../errors.ts';
 import type { Client } from './database.ts';
@@ -16,11 +17,7 @@ export async function copyRows(
 ): Promise<void> {
   if (rows.length === 0) return;
   const columnList = columns.map((c) => `"${c}"`).join(', ');
-  const stream = client.query(copyFrom(`COPY ${table} (${columnList}) FROM STDIN`));
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on('finish', resolve);
-    stream.on('error', reject);
-  });
+  const { stream, done } = startCopy(client, `COPY ${table} (${columnList}) FROM STDIN`);
   let parts: string[] = [];
   let partsLength = 0;
   for (const row of rows) {
@@ -37,6 +34,16 @@ export async function copyRows(
   }
   stream.end(parts.length === 0 ? '' : `${parts.join('\n')}\n`);
   await done;
+}
+
+/** A COPY FROM STDIN begun: its stream, and a promise settled when the server has it all. */
+function startCopy(client: Client, sql: string): { stream: NodeJS.WritableStream; done: Promise<void> } {
+  const stream = client.query(copyFrom(sql));
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('finish', resolve);
+    stream.on('error', reject);
+  });
+  return { stream, done };
 }
 
 /**
@@ -85,9 +92,8 @@ const msPerDay = 86_400_000;
 /**
  * Bulk writes in COPY's binary format: no text to escape on our side and none to parse
  * on the server's (timestamps, UUIDs and bytea hex were a fifth of the server's time on
- * the projector's path), and rows go straight into one reused buffer instead of strings.
- * Each column names its type; a value of the wrong shape is refused and the whole COPY
- * aborted, so nothing of it is written.
+ * the projector's path). Each column names its type; rows given as arrays are encoded
+ * through StagedCopy, below, which the projector fills row by row.
  */
 export async function copyBinary(
   client: Client,
@@ -95,36 +101,15 @@ export async function copyBinary(
   columns: readonly CopyColumn[],
   rows: readonly (readonly CopyValue[])[],
 ): Promise<void> {
-  if (rows.length === 0) return;
-  const columnList = columns.map(([name]) => `"${name}"`).join(', ');
-  const stream = client.query(copyFrom(`COPY ${table} (${columnList}) FROM STDIN (FORMAT binary)`));
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on('finish', resolve);
-    stream.on('error', reject);
-  });
-  const writer = new BinaryRowWriter();
-  try {
-    writer.header();
-    for (const row of rows) {
-      if (row.length !== columns.length) throw new Error(`copyBinary ${table}: row has ${row.length} values`);
-      writer.int16(columns.length);
-      for (let index = 0; index < columns.length; index += 1) {
-        writer.field((columns[index] as CopyColumn)[1], row[index] as CopyValue, table, (columns[index] as CopyColumn)[0]);
-      }
-      if (writer.length >= chunkBytesMax) {
-        if (!stream.write(writer.take())) await drained(stream, done);
-      }
-    }
-  } catch (error) {
-    // Abort the COPY (the stream sends CopyFail) so the connection leaves COPY mode and
-    // the transaction can roll back; the value's own error is what the caller sees.
-    stream.destroy(error as Error);
-    await done.catch(() => undefined);
-    throw error;
+  // Every row is encoded before the COPY starts: a value of the wrong shape is refused
+  // with nothing sent. The encoded rows are smaller than the arrays they come from.
+  const staged = new StagedCopy(table, columns);
+  for (const row of rows) {
+    if (row.length !== columns.length) throw new Error(`copyBinary ${table}: row has ${row.length} values`);
+    staged.row();
+    for (const value of row) staged.value(value);
   }
-  writer.int16(-1);
-  stream.end(writer.take());
-  await done;
+  await staged.send(client);
 }
 
 /**
@@ -182,11 +167,7 @@ export class StagedCopy {
     if (this.rowCount === 0) return;
     invariant(this.column === this.columns.length, `${this.table}: the last row is complete`);
     const columnList = this.columns.map(([name]) => `"${name}"`).join(', ');
-    const stream = client.query(copyFrom(`COPY ${this.table} (${columnList}) FROM STDIN (FORMAT binary)`));
-    const done = new Promise<void>((resolve, reject) => {
-      stream.on('finish', resolve);
-      stream.on('error', reject);
-    });
+    const { stream, done } = startCopy(client, `COPY ${this.table} (${columnList}) FROM STDIN (FORMAT binary)`);
     this.writer.int16(-1);
     const bytes = this.writer.written();
     for (let start = 0; start < bytes.length; start += chunkBytesMax) {
@@ -224,13 +205,6 @@ class BinaryRowWriter {
 
   get length(): number {
     return this.at;
-  }
-
-  /** The bytes written so far, copied out; the buffer is reused for what follows. */
-  take(): Buffer {
-    const chunk = Buffer.from(this.buffer.subarray(0, this.at));
-    this.at = 0;
-    return chunk;
   }
 
   /** The bytes written so far, not copied: valid until release(). */

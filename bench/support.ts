@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { copyBinary } from '../src/db/copy.ts';
+import { to as copyTo } from 'pg-copy-streams';
+import { copyBinary, sendCopy } from '../src/db/copy.ts';
 import { createPool, type Pool } from '../src/db/database.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
@@ -93,7 +93,9 @@ export async function sameRowsBaseline(pool: Pool, connections: number): Promise
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      for (const { table, bytes } of tables) await copyIn(client, `bench_bare_${table}`, bytes);
+      for (const { table, bytes } of tables) {
+        await sendCopy(client, `COPY bench_bare_${table} FROM STDIN (FORMAT binary)`, bytes);
+      }
       await client.query('COMMIT');
     } finally {
       client.release();
@@ -112,19 +114,6 @@ async function copyOut(pool: Pool, select: string): Promise<Buffer[]> {
   } finally {
     client.release();
   }
-}
-
-async function copyIn(client: pg.PoolClient, table: string, chunks: readonly Buffer[]): Promise<void> {
-  const stream = client.query(copyFrom(`COPY ${table} FROM STDIN (FORMAT binary)`));
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on('finish', resolve);
-    stream.on('error', reject);
-  });
-  for (const chunk of chunks) {
-    if (!stream.write(chunk)) await new Promise((resolve) => stream.once('drain', resolve));
-  }
-  stream.end();
-  await done;
 }
 
 /**

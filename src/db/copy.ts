@@ -36,6 +36,16 @@ export async function copyRows(
   await done;
 }
 
+/** Sends data already in the COPY statement's format, chunk by chunk, as the socket takes it. */
+export async function sendCopy(client: Client, sql: string, chunks: readonly Buffer[]): Promise<void> {
+  const { stream, done } = startCopy(client, sql);
+  for (const chunk of chunks) {
+    if (!stream.write(chunk)) await drained(stream, done);
+  }
+  stream.end();
+  await done;
+}
+
 /** A COPY FROM STDIN begun: its stream, and a promise settled when the server has it all. */
 function startCopy(client: Client, sql: string): { stream: NodeJS.WritableStream; done: Promise<void> } {
   const stream = client.query(copyFrom(sql));
@@ -131,10 +141,6 @@ export class StagedCopy {
     this.writer.header();
   }
 
-  get rows(): number {
-    return this.rowCount;
-  }
-
   /** Starts a row; its values follow, one per column, in order. */
   row(): void {
     invariant(!this.sent, `${this.table}: no rows after the COPY was sent`);
@@ -164,21 +170,21 @@ export class StagedCopy {
   async send(client: Client): Promise<void> {
     invariant(!this.sent, `${this.table}: a staged COPY is sent once`);
     this.sent = true;
-    if (this.rowCount === 0) return;
+    if (this.rowCount === 0) {
+      this.writer.release();
+      return;
+    }
     invariant(this.column === this.columns.length, `${this.table}: the last row is complete`);
     const columnList = this.columns.map(([name]) => `"${name}"`).join(', ');
-    const { stream, done } = startCopy(client, `COPY ${this.table} (${columnList}) FROM STDIN (FORMAT binary)`);
     this.writer.int16(-1);
     const bytes = this.writer.written();
+    // Views, not copies: the socket holds them until written, and the buffer is reused
+    // only after the server has answered the COPY, so after all of it was read.
+    const chunks: Buffer[] = [];
     for (let start = 0; start < bytes.length; start += chunkBytesMax) {
-      const end = Math.min(start + chunkBytesMax, bytes.length);
-      // Views, not copies: the socket holds them until written, and the buffer is reused
-      // only after the server has answered the COPY, so after all of it was read.
-      const chunk = bytes.subarray(start, end);
-      if (end === bytes.length) stream.end(chunk);
-      else if (!stream.write(chunk)) await drained(stream, done);
+      chunks.push(bytes.subarray(start, Math.min(start + chunkBytesMax, bytes.length)));
     }
-    await done;
+    await sendCopy(client, `COPY ${this.table} (${columnList}) FROM STDIN (FORMAT binary)`, chunks);
     this.writer.release();
   }
 }

@@ -57,7 +57,7 @@ describe('a 100,000-event stream on Kafka', () => {
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     expect(await mirroredOffsets(ledger)).toEqual(await ledger.storedOffsets());
     expect(await ledger.storedOffsets()).toEqual(ends);
-  });
+  }, 300_000); // 100,000 events, projected twice: about 115 s on a slow 2-core machine
 });
 
 async function mirroredOffsets(ledger: KafkaLedger): Promise<Map<number, number>> {

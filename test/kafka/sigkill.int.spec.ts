@@ -62,5 +62,5 @@ describe('the Kafka projector killed with SIGKILL', () => {
     expect(await journalDigest(ledger.db.pool)).toEqual(await reference);
     const report = await verifyLedger(ledger.db.pool);
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
-  });
+  }, 300_000); // process starts and a reference run: about 95 s on a slow 2-core machine
 });

@@ -16,6 +16,7 @@ import { openEmbeddedLog } from '../src/log/embedded/index.ts';
 import { openKafkaLog } from '../src/log/kafka/index.ts';
 import type { LogConsumer } from '../src/log/types.ts';
 import { publishLines } from '../src/log/publish.ts';
+import { batchesInFlightPerThread } from '../src/projector/batch-workers.ts';
 import { runProjector, type ProjectorResult } from '../src/projector/projector.ts';
 import { startKafkaBroker, type KafkaBroker } from '../tools/kafka-broker/broker.ts';
 import { benchDatabase, nowMs, oneRowPerEventCopy, perSecond, sameRowsBaseline } from './support.ts';
@@ -24,6 +25,8 @@ const eventsWanted = 200_000;
 const partitions = 6;
 const topic = `bench.kafka.${Date.now()}`;
 const projectorThreads = 2; // as `ledger project` runs by default (config.ts LEDGER_PROJECTOR_THREADS)
+/** The connections those threads write on: the baseline COPYs on as many. */
+const projectorConnections = projectorThreads * batchesInFlightPerThread;
 
 export async function benchKafka(): Promise<void> {
   const lines = generateEventStream({ seed: 42, rentals: 26_000, month: '2026-10' }).slice(0, eventsWanted);
@@ -50,7 +53,7 @@ export async function benchKafka(): Promise<void> {
     }
     const kafkaPerSecond = perSecond(lines.length, kafkaRun.ms);
     const embeddedPerSecond = perSecond(lines.length, embeddedRun.ms);
-    const baseline = await sameRowsBaseline(db.adminPool, projectorThreads);
+    const baseline = await sameRowsBaseline(db.adminPool, projectorConnections);
     const baselinePerSecond = perSecond(lines.length, baseline.ms);
     const oneRowPerSecond = perSecond(lines.length, oneRowMs);
     const { result } = kafkaRun;
@@ -59,7 +62,7 @@ export async function benchKafka(): Promise<void> {
         `entries, ${result.duplicates} duplicates, ${result.quarantined} quarantined`,
       `publish (before the clock): ${publishMs} ms, ${perSecond(lines.length, publishMs)} events/s, acks=all, idempotent`,
       `baseline: COPY of the same ${baseline.rows} rows (${baseline.rowsByTable}) into bare tables on ` +
-        `${projectorThreads} connections: ${baseline.ms} ms, ${baselinePerSecond} events/s`,
+        `${projectorConnections} connections: ${baseline.ms} ms, ${baselinePerSecond} events/s`,
       `embedded log → journal: ${embeddedRun.ms} ms, ${embeddedPerSecond} events/s`,
       `kafka → journal: ${kafkaRun.ms} ms, ${kafkaPerSecond} events/s (includes the group join)`,
       `ratio kafka/embedded: ${(kafkaPerSecond / embeddedPerSecond).toFixed(2)}`,
@@ -81,8 +84,7 @@ async function timedProjection(
   try {
     const result = await runProjector({
       pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
-      partitionsConcurrently: projectorThreads,
-      threads: { databaseUrl: url, databaseRole: 'ledger_writer' },
+      threads: { count: projectorThreads, databaseUrl: url, databaseRole: 'ledger_writer' },
     });
     return { ms: nowMs() - started, result };
   } finally {

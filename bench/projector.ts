@@ -1,11 +1,12 @@
 // Events per second from the embedded log to the committed, hashed journal, against a
 // baseline in the same run: a plain COPY of the same rows the projector wrote (every
 // table, read back after the run) into bare tables with no index, trigger or constraint,
-// on as many connections as the projector has threads (support.ts sameRowsBaseline).
+// on as many connections as the projector writes on (support.ts sameRowsBaseline).
 import path from 'node:path';
 import { generateEventStream } from '../src/generator/index.ts';
 import { openEmbeddedLog } from '../src/log/embedded/index.ts';
 import { publishLines } from '../src/log/publish.ts';
+import { batchesInFlightPerThread } from '../src/projector/batch-workers.ts';
 import { runProjector } from '../src/projector/projector.ts';
 import {
   benchDatabase, cpuPerItemLine, cpuSnapshot, nowMs, oneRowPerEventCopy, perSecond, profiled, sameRowsBaseline,
@@ -15,6 +16,8 @@ const eventsWanted = 200_000;
 const partitions = 6;
 const topic = 'marketplace.events';
 const projectorThreads = 2; // as `ledger project` runs by default (config.ts LEDGER_PROJECTOR_THREADS)
+/** The connections those threads write on: the baseline COPYs on as many. */
+const projectorConnections = projectorThreads * batchesInFlightPerThread;
 
 export async function benchProjector(): Promise<void> {
   const lines = generateEventStream({ seed: 42, rentals: 26_000, month: '2026-10' }).slice(0, eventsWanted);
@@ -29,8 +32,7 @@ export async function benchProjector(): Promise<void> {
     const started = nowMs();
     const result = await profiled(() => runProjector({
       pool: db.pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
-      partitionsConcurrently: projectorThreads,
-      threads: { databaseUrl: db.url, databaseRole: 'ledger_writer' },
+      threads: { count: projectorThreads, databaseUrl: db.url, databaseRole: 'ledger_writer' },
     }));
     const projectorMs = nowMs() - started;
     const cpuAfter = await cpuSnapshot(db.adminPool);
@@ -38,7 +40,7 @@ export async function benchProjector(): Promise<void> {
     const size = await db.pool.query<{ lines: string; bytes: string }>(`SELECT
         (SELECT count(*) FROM ledger.journal_lines) AS lines,
         pg_size_pretty(pg_database_size(current_database())) AS bytes`);
-    const baseline = await sameRowsBaseline(db.adminPool, projectorThreads);
+    const baseline = await sameRowsBaseline(db.adminPool, projectorConnections);
     const eventsPerSecond = perSecond(lines.length, projectorMs);
     const baselinePerSecond = perSecond(lines.length, baseline.ms);
     const oneRowPerSecond = perSecond(lines.length, oneRowMs);
@@ -46,9 +48,9 @@ export async function benchProjector(): Promise<void> {
       `data: ${lines.length} events over ${partitions} partitions → ${result.posted} entries, ` +
         `${size.rows[0]?.lines} lines, ${result.duplicates} duplicates, ${result.quarantined} quarantined; ` +
         `database ${size.rows[0]?.bytes}`,
-      `projector (${projectorThreads} threads): ${projectorMs} ms, ${eventsPerSecond} events/s`,
+      `projector (${projectorThreads} threads, ${projectorConnections} batches in flight): ${projectorMs} ms, ${eventsPerSecond} events/s`,
       `baseline: COPY of the same ${baseline.rows} rows (${baseline.rowsByTable}) into bare tables on ` +
-        `${projectorThreads} connections: ${baseline.ms} ms, ${baselinePerSecond} events/s`,
+        `${projectorConnections} connections: ${baseline.ms} ms, ${baselinePerSecond} events/s`,
       `ratio projector/baseline: ${(eventsPerSecond / baselinePerSecond).toFixed(2)}`,
       `reference: COPY of one row per event (position and bytes) on one connection: ${oneRowMs} ms, ` +
         `${oneRowPerSecond} rows/s; ratio ${(eventsPerSecond / oneRowPerSecond).toFixed(2)}`,

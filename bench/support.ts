@@ -65,7 +65,7 @@ export type SameRowsBaseline = { ms: number; rows: number; rowsByTable: string }
  * The baseline the ingest benchmarks are measured against (README, "Benchmarks"): a plain
  * COPY of the very rows the projector wrote (every table it appends to, as the run left
  * them) into bare tables with no index, trigger or constraint but NOT NULL, on as many
- * connections as the projector has threads, each in one transaction. The rows are read
+ * connections as the projector writes on, each in one transaction. The rows are read
  * out first (binary COPY TO, split by a hash so each connection gets half); only the
  * writes are timed. So the ratio says what share of the time is spent beyond writing
  * the journal's bytes: parsing, rules, hashing, indexes, constraints and round trips.

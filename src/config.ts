@@ -30,7 +30,8 @@ export type Config = {
   readonly batchMessagesMax: number;
   /**
    * Worker threads projecting batches (LEDGER_PROJECTOR_THREADS, default 2: one per core),
-   * each on its own partition and connection; 0 projects on the main thread.
+   * each with two batches of different partitions in flight on two connections
+   * (batch-workers.ts); 0 projects on the main thread.
    */
   readonly projectorThreads: number;
 };

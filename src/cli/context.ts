@@ -57,8 +57,7 @@ export async function projectOnce(ledger: Ledger, options: ProjectOptions): Prom
       pool: db.pool, consumer, topics: config.topics, follow: options.follow, signal: controller.signal,
       batchMessagesMax: config.batchMessagesMax,
       ...(config.projectorThreads === 0 ? {} : {
-        partitionsConcurrently: config.projectorThreads,
-        threads: { databaseUrl: db.url, databaseRole: config.databaseRole },
+        threads: { count: config.projectorThreads, databaseUrl: db.url, databaseRole: config.databaseRole },
       }),
       checkpoint: async () => { await writeCheckpoint(db.pool, key, config.dataDir, new Date()); },
       ...(progress === undefined ? {} : { onBatch: progress }),

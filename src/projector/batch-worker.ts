@@ -1,5 +1,5 @@
-// The body of a projector thread (batch-workers.ts): one database connection, one batch
-// at a time, each projected by the same function the main thread would use.
+// The body of a projector thread (batch-workers.ts): a batch in flight per database
+// connection, each projected by the same function the main thread would use.
 import { parentPort, workerData } from 'node:worker_threads';
 import { invariant } from '../errors.ts';
 import { createPool } from '../db/database.ts';
@@ -10,8 +10,9 @@ import { existingLinePartitions, projectBatchWithRetries } from './project-batch
 const port = parentPort;
 invariant(port !== null, 'batch-worker.ts runs as a worker thread');
 const setup = workerData as WorkerSetup;
-const pool = createPool(setup.databaseUrl, setup.databaseRole, 1);
-let ensured: Set<string> | null = null;
+const pool = createPool(setup.databaseUrl, setup.databaseRole, setup.connections);
+/** The months with a line partition, read once and shared by the batches in flight. */
+let ensured: Promise<Set<string>> | null = null;
 
 port.on('message', (request: WorkerRequest) => {
   void project(request).then((reply) => port.postMessage(reply));
@@ -20,8 +21,11 @@ port.on('message', (request: WorkerRequest) => {
 async function project(request: WorkerRequest): Promise<WorkerReply> {
   try {
     // Read once, on the first batch; a failure here is retried with the next batch.
-    ensured ??= await existingLinePartitions(pool);
-    const result = await projectBatchWithRetries(pool, fromWire(request.batch), ensured);
+    ensured ??= existingLinePartitions(pool).catch((error: unknown) => {
+      ensured = null;
+      throw error;
+    });
+    const result = await projectBatchWithRetries(pool, fromWire(request.batch), await ensured);
     return { kind: 'result', id: request.id, result };
   } catch (error) {
     return { kind: 'error', id: request.id, error: describeThreadError(error) };

@@ -2,6 +2,7 @@
 // and hands each batch to projectBatch in its own transaction. The consumer starts every
 // partition at the offset stored in PostgreSQL and never moves past what a committed
 // transaction returned, so a restart anywhere resumes exactly where the journal stands.
+import { invariant } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { LogConsumer, PartitionBatch, TopicPartition } from '../log/types.ts';
 import type { Pool } from '../db/database.ts';
@@ -31,13 +32,17 @@ export type ProjectorOptions = {
   /** Called every `limits.checkpointEntriesInterval` posted entries and at the end. */
   readonly checkpoint?: () => Promise<void>;
   readonly batchMessagesMax?: number;
-  /** Partitions projected at once, each in its own transaction (default 2: one per core). */
+  /**
+   * Partitions projected at once on this thread, each in its own transaction (default 2:
+   * one deciding while the server writes the other). Not with `threads`, whose slots set it.
+   */
   readonly partitionsConcurrently?: number;
   /**
-   * Project batches on worker threads (batch-workers.ts), one per partition projected at
-   * once; absent: on this thread. Same transactions, same results; more cores.
+   * Project batches on worker threads (batch-workers.ts), each with
+   * batchesInFlightPerThread batches in flight; absent: on this thread. Same transactions,
+   * same results; more cores.
    */
-  readonly threads?: Omit<ProjectorThreads, 'count'>;
+  readonly threads?: ProjectorThreads;
 };
 
 export type ProjectorResult = BatchCounts & { watermark: Watermark };
@@ -45,9 +50,10 @@ export type ProjectorResult = BatchCounts & { watermark: Watermark };
 export async function runProjector(options: ProjectorOptions): Promise<ProjectorResult> {
   const { pool } = options;
   const totals: BatchCounts = { posted: 0, duplicates: 0, quarantined: 0 };
-  const partitionsConcurrently = options.partitionsConcurrently ?? 2;
-  const workers = options.threads === undefined
-    ? undefined : new BatchWorkers({ ...options.threads, count: partitionsConcurrently });
+  invariant(options.threads === undefined || options.partitionsConcurrently === undefined,
+    'with projector threads, their slots set how many partitions are projected at once');
+  const workers = options.threads === undefined ? undefined : new BatchWorkers(options.threads);
+  const partitionsConcurrently = workers?.slots ?? options.partitionsConcurrently ?? 2;
   let project: (batch: PartitionBatch) => Promise<BatchResult>;
   if (workers === undefined) {
     const ensured = await existingLinePartitions(pool);

@@ -187,6 +187,76 @@ describe('batches', () => {
   });
 });
 
+describe('partitions in flight at once', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('keeps up to partitionsConcurrently batches in the handler, never two of one partition', async () => {
+    const log = await logWith(5, 20);
+    const active = new Set<number>();
+    let mostActive = 0;
+    const seen = new Map<number, number[]>();
+    await log.consumer().consume(options({
+      partitionsConcurrently: 3,
+      eachBatch: async (batch) => {
+        expect(active.has(batch.partition)).toBe(false);
+        active.add(batch.partition);
+        mostActive = Math.max(mostActive, active.size);
+        await sleep(1 + ((batch.partition * 7 + batch.messages[0]!.offset) % 5));
+        seen.set(batch.partition, [...(seen.get(batch.partition) ?? []), ...offsetsOf(batch)]);
+        active.delete(batch.partition);
+        return nextAfter(batch);
+      },
+    }));
+    expect(mostActive).toBe(3);
+    const everyOffset = Array.from({ length: 20 }, (_, offset) => offset);
+    expect([...seen.keys()].sort()).toEqual([0, 1, 2, 3, 4]);
+    for (const offsets of seen.values()) expect(offsets).toEqual(everyOffset);
+  });
+
+  it('refills a slot as soon as its batch is done: a slow batch holds back only its own partition', async () => {
+    const log = await logWith(3, 40);
+    const batchesOf = [0, 0, 0];
+    let othersWhileSlow = -1;
+    await log.consumer().consume(options({
+      partitionsConcurrently: 2,
+      eachBatch: async (batch) => {
+        if (batch.partition === 0 && batch.messages[0]!.offset === 0) {
+          // Slow until the other partitions have had six batches (or 2 s, for a consumer that waits for it).
+          for (let waited = 0; waited < 2_000 && batchesOf[1]! + batchesOf[2]! < 6; waited += 5) await sleep(5);
+          othersWhileSlow = batchesOf[1]! + batchesOf[2]!;
+        }
+        batchesOf[batch.partition]! += 1;
+        return nextAfter(batch);
+      },
+    }));
+    expect(othersWhileSlow).toBeGreaterThanOrEqual(6);
+    expect(batchesOf).toEqual([10, 10, 10]);
+  });
+
+  it('on abort starts no new batch and returns once the batches in flight are done', async () => {
+    const log = await logWith(4, 40);
+    const controller = new AbortController();
+    let started = 0;
+    let finished = 0;
+    const consuming = log.consumer().consume(options({
+      follow: true,
+      signal: controller.signal,
+      partitionsConcurrently: 3,
+      eachBatch: async (batch) => {
+        started += 1;
+        if (started === 5) controller.abort();
+        await sleep(20);
+        finished += 1;
+        return nextAfter(batch);
+      },
+    }));
+    await consuming;
+    expect(controller.signal.aborted).toBe(true);
+    expect(finished).toBe(started);
+    expect(started).toBeLessThanOrEqual(7); // the fifth, and at most the two beside it
+  });
+});
+
 describe('follow', () => {
   it('without follow, stops at the end offsets seen at its start as records arrive', async () => {
     const log = await logWith(1, 6);

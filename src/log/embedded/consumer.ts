@@ -59,34 +59,44 @@ export class EmbeddedConsumer implements LogConsumer {
   }
 
   /**
-   * Round-robin: each round gives every partition with data at most one batch, up to
-   * `partitionsConcurrently` partitions at a time (their handlers overlap: one prepares in
-   * JavaScript while another waits on PostgreSQL).
+   * Round-robin over the partitions with data, up to `partitionsConcurrently` batches in
+   * the handler at once and never two of one partition. A slot is refilled the moment its
+   * batch is done, not when the slowest of a group is: one partition's slow batch (a large
+   * state lookup, a retried transaction) keeps only its own slot busy.
    */
   private async run(assignments: Assignment[], options: ConsumeOptions): Promise<void> {
     const pollIntervalMs = this.options.pollIntervalMs ?? pollIntervalMsDefault;
     const concurrency = options.partitionsConcurrently ?? 1;
     invariant(Number.isSafeInteger(concurrency) && concurrency >= 1, 'concurrency is a positive integer');
-    // Endless by design when following: it ends on abort, on an error, or (not following)
-    // once every partition reached the end offset it had at the start.
-    for (;;) {
-      let batchCount = 0;
-      const ready: Assignment[] = [];
-      for (const assignment of assignments) {
-        if (options.follow && assignment.nextOffset >= assignment.endOffset) {
-          assignment.endOffset = await assignment.reader.committedEndOffset();
-        }
-        if (assignment.nextOffset < assignment.endOffset) ready.push(assignment);
-      }
-      for (let start = 0; start < ready.length; start += concurrency) {
+    const inFlight = new Map<Assignment, Promise<void>>();
+    let cursor = 0; // where the round-robin scan resumes
+    try {
+      // Endless by design when following: it ends on abort, on an error, or (not following)
+      // once every partition reached the end offset it had at the start.
+      for (;;) {
         if (options.signal.aborted) return;
-        const group = ready.slice(start, start + concurrency);
-        await Promise.all(group.map((assignment) => deliverBatch(assignment, options)));
-        batchCount += group.length;
+        for (let scanned = 0; scanned < assignments.length && inFlight.size < concurrency; scanned++) {
+          const assignment = assignments[cursor] as Assignment;
+          cursor = (cursor + 1) % assignments.length;
+          if (inFlight.has(assignment)) continue;
+          if (options.follow && assignment.nextOffset >= assignment.endOffset) {
+            assignment.endOffset = await assignment.reader.committedEndOffset();
+          }
+          if (assignment.nextOffset >= assignment.endOffset) continue;
+          const delivered = deliverBatch(assignment, options).finally(() => inFlight.delete(assignment));
+          inFlight.set(assignment, delivered);
+        }
+        if (inFlight.size > 0) {
+          await Promise.race(inFlight.values()); // a failed batch rejects here, and ends the run
+          continue;
+        }
+        if (!options.follow) return; // nothing in flight and nothing left before the end offsets
+        await sleepMs(pollIntervalMs, options.signal);
       }
-      if (options.signal.aborted) return;
-      if (!options.follow && assignments.every((each) => each.nextOffset >= each.endOffset)) return;
-      if (batchCount === 0) await sleepMs(pollIntervalMs, options.signal);
+    } finally {
+      // Batches in flight finish (or fail) before consume returns: a stop never abandons a
+      // handler half way, and an error is reported only once the others are settled.
+      await Promise.allSettled(inFlight.values());
     }
   }
 

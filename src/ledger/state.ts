@@ -1,7 +1,6 @@
 // The projection state the posting rules read: what each rental, payment, dispute and
 // payout has done so far. It lives in PostgreSQL (ledger.projection_state) and changes in
 // the same transaction as the entry; here it is plain data, keyed `kind:id`.
-import { jsonString } from './canonical.ts';
 import { fromMinor, isCurrencyCode, type CurrencyCode, type Money } from './money.ts';
 
 /** The parts of a payment that refunds give back, component by component. */
@@ -80,32 +79,27 @@ export type StateView = (key: string) => RefState | undefined;
 
 /**
  * JSON for the database. Money becomes {currency, minor} with minor as a decimal string,
- * since JSON has no integers beyond 2^53 and JSON.stringify refuses bigint. Written by
- * hand rather than with a JSON.stringify replacer: the projector encodes a state for
- * nearly every event, and a replacer costs a function call per member.
+ * since JSON has no integers beyond 2^53 and JSON.stringify refuses bigint. The projector
+ * encodes a state for nearly every event: a copy with the bigints already strings, given
+ * to JSON.stringify, is cheaper than a replacer (a call per member) and than building the
+ * text by concatenation (which allocated several times the text's size in intermediates).
  */
 export function encodeState(state: RefState): string {
   return encodeJson(state);
 }
 
 function encodeJson(value: unknown): string {
-  switch (typeof value) {
-    case 'string': return jsonString(value);
-    case 'bigint': return `"${value.toString()}"`;
-    case 'number':
-    case 'boolean': return JSON.stringify(value);
-    case 'object': {
-      if (value === null) return 'null';
-      if (Array.isArray(value)) return `[${value.map(encodeJson).join(',')}]`;
-      let text = '';
-      for (const key in value) {
-        const member = (value as Record<string, unknown>)[key];
-        if (member !== undefined) text += `,${jsonString(key)}:${encodeJson(member)}`;
-      }
-      return `{${text.slice(1)}}`;
-    }
-    default: throw new Error(`encodeState: cannot encode a ${typeof value}`);
-  }
+  return JSON.stringify(jsonReady(value));
+}
+
+/** The value with every bigint as its decimal string, for JSON.stringify (which refuses bigint). */
+function jsonReady(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(jsonReady);
+  const copy: Record<string, unknown> = {};
+  for (const key in value) copy[key] = jsonReady((value as Record<string, unknown>)[key]);
+  return copy;
 }
 
 export function decodeState(json: string): RefState {

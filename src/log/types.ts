@@ -49,8 +49,9 @@ export type ConsumeOptions = {
   readonly batchMessagesMax: number;
   readonly batchBytesMax: number;
   /**
-   * Partitions whose batches may be in the handler at once (kafkajs's
-   * partitionsConsumedConcurrently); batches of one partition are always one at a time.
+   * Batches that may be in the handler at once, each of a different partition: batches
+   * of one partition are always one at a time. A slot is given to the next partition
+   * with data as soon as it is free.
    */
   readonly partitionsConcurrently?: number;
 };

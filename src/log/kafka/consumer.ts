@@ -22,6 +22,10 @@
 //   from the log, or a seek to it did not help, the projector stops with a clear error.
 //   The same check runs on every partition before joining the group, and a hole inside a
 //   batch (compaction) is refused too.
+// - Slots. kafkajs fetches again only once every batch of the last fetch is done. So it
+//   may hand over every partition of a fetch at once, and their chunks take turns at the
+//   handler's `partitionsConcurrently` slots (../slots.ts): a slot passes on the moment it
+//   is free, and no partition drains its fetch while the others wait.
 // - Not following: every partition of the topics (assigned here or not) must reach the
 //   high watermark seen at the start, as stored in PostgreSQL; then consume returns. So a
 //   group of `ledger project` processes all finish once the whole log is projected, and a
@@ -31,6 +35,7 @@ import { PartitionAssigners } from 'kafkajs';
 import { UserError, invariant } from '../../errors.ts';
 import type { ConsumeOptions, LogConsumer, LogMessage, TopicPartition } from '../types.ts';
 import { awaitBrokers, describeKafkaError, sleepMs, type KafkaClientOptions } from './client.ts';
+import { Slots } from '../slots.ts';
 import { OffsetMirror } from './mirror.ts';
 import { firstHole, planAhead, planBatch, takeChunk, type BatchPlan, type FetchedRange } from './positions.ts';
 import { offsetNumber, topicMissing, topicOffsets, topicPartitionCount } from './producer.ts';
@@ -53,6 +58,13 @@ export const consumerLimits = {
   fetchBytesMax: 32 * 1024 * 1024,
   /** A caught-up partition's fetch waits this long for new messages. */
   fetchWaitMs: 250,
+  /**
+   * Batches kafkajs may hand over at once (its partitionsConsumedConcurrently), at least
+   * one per partition: kafkajs fetches again only when every batch of the last fetch is
+   * done, so each partition of a fetch is taken at once and waits for a handler slot
+   * (options.partitionsConcurrently) here, where a slot passes on the moment it is free.
+   */
+  fetchBatchesConcurrentMax: 64,
   /** How often a consumer that does not follow checks the partitions it does not own. */
   pollIntervalMs: 250,
   /** kafkajs restarts after a crash (a broker gone too long); reset by any progress. */
@@ -127,6 +139,8 @@ class ConsumeRun {
   private readonly reached = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly mirror: OffsetMirror;
+  /** Chunks in the handler at once, over all partitions. */
+  private readonly handlerSlots: Slots;
   private crashRestarts = 0;
 
   constructor(
@@ -139,6 +153,7 @@ class ConsumeRun {
       (topic, partition) => this.assigned.has(keyOf(topic, partition)),
       settings.client.log,
     );
+    this.handlerSlots = new Slots(options.partitionsConcurrently ?? 1);
   }
 
   private get log(): (line: string) => void {
@@ -221,7 +236,8 @@ class ConsumeRun {
       autoCommitInterval: null,
       autoCommitThreshold: null,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
+      partitionsConsumedConcurrently: Math.min(consumerLimits.fetchBatchesConcurrentMax,
+        Math.max(this.targets.size, this.handlerSlots.count)),
       eachBatch: (payload) => this.tracked(this.eachBatch(payload)),
     });
   }
@@ -404,7 +420,16 @@ class ConsumeRun {
     while (remaining.length > 0) {
       if (this.stop.signal.aborted || !payload.isRunning() || payload.isStale()) return;
       const chunk = takeChunk(remaining, this.options.batchMessagesMax, this.options.batchBytesMax);
-      const { nextOffset } = await this.options.eachBatch({ topic, partition, messages: chunk, highWatermark });
+      const release = await this.handlerSlots.acquire(this.stop.signal);
+      if (release === null) return;
+      let nextOffset: number;
+      try {
+        // Again: the wait for a slot may have outlasted the assignment.
+        if (!payload.isRunning() || payload.isStale()) return;
+        ({ nextOffset } = await this.options.eachBatch({ topic, partition, messages: chunk, highWatermark }));
+      } finally {
+        release();
+      }
       if (!this.advance(payload, position, chunk, nextOffset)) return;
       remaining = remaining.filter((m) => m.offset >= nextOffset);
       try {

@@ -233,6 +233,32 @@ describe('partitions in flight at once', () => {
     expect(batchesOf).toEqual([10, 10, 10]);
   });
 
+  it('a failed batch ends the run with its error, once the batches beside it are done', async () => {
+    const log = await logWith(3, 40);
+    const failure = new Error('check_violation');
+    const finished: number[] = [];
+    let startedAfterFailure = 0;
+    let failedYet = false;
+    const consuming = log.consumer().consume(options({
+      follow: true,
+      partitionsConcurrently: 2,
+      eachBatch: async (batch) => {
+        if (failedYet) startedAfterFailure += 1;
+        if (batch.partition === 0) {
+          await sleep(10); // partition 1's batch is in the handler by now
+          failedYet = true;
+          throw failure;
+        }
+        await sleep(30);
+        finished.push(batch.partition);
+        return nextAfter(batch);
+      },
+    }));
+    await expect(consuming).rejects.toBe(failure);
+    expect(finished).toEqual([1]); // the batch beside it finished before consume returned
+    expect(startedAfterFailure).toBe(0);
+  });
+
   it('on abort starts no new batch and returns once the batches in flight are done', async () => {
     const log = await logWith(4, 40);
     const controller = new AbortController();

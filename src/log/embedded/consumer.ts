@@ -69,11 +69,15 @@ export class EmbeddedConsumer implements LogConsumer {
     const concurrency = options.partitionsConcurrently ?? 1;
     invariant(Number.isSafeInteger(concurrency) && concurrency >= 1, 'concurrency is a positive integer');
     const inFlight = new Map<Assignment, Promise<void>>();
+    // The first batch to fail ends the run, whenever it fails (even while the scan below
+    // awaits a read): kept here, so no failure goes unhandled or unseen.
+    const failures: unknown[] = [];
     let cursor = 0; // where the round-robin scan resumes
     try {
       // Endless by design when following: it ends on abort, on an error, or (not following)
       // once every partition reached the end offset it had at the start.
       for (;;) {
+        if (failures.length > 0) throw failures[0];
         if (options.signal.aborted) return;
         for (let scanned = 0; scanned < assignments.length && inFlight.size < concurrency; scanned++) {
           const assignment = assignments[cursor] as Assignment;
@@ -82,14 +86,17 @@ export class EmbeddedConsumer implements LogConsumer {
           if (options.follow && assignment.nextOffset >= assignment.endOffset) {
             assignment.endOffset = await assignment.reader.committedEndOffset();
           }
-          if (assignment.nextOffset >= assignment.endOffset) continue;
-          const delivered = deliverBatch(assignment, options).finally(() => inFlight.delete(assignment));
+          if (assignment.nextOffset >= assignment.endOffset || failures.length > 0) continue;
+          const delivered = deliverBatch(assignment, options)
+            .catch((error: unknown) => { failures.push(error); })
+            .finally(() => inFlight.delete(assignment));
           inFlight.set(assignment, delivered);
         }
         if (inFlight.size > 0) {
-          await Promise.race(inFlight.values()); // a failed batch rejects here, and ends the run
+          await Promise.race(inFlight.values());
           continue;
         }
+        if (failures.length > 0) throw failures[0];
         if (!options.follow) return; // nothing in flight and nothing left before the end offsets
         await sleepMs(pollIntervalMs, options.signal);
       }

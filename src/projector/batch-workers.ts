@@ -60,7 +60,8 @@ export type WorkerReply =
 type Pending = { resolve: (result: BatchResult) => void; reject: (error: Error) => void; worker: Worker };
 
 export class BatchWorkers {
-  private readonly idle: Worker[] = [];
+  /** Batches each worker has in flight; a worker with fewer than batchesInFlightPerThread can take one. */
+  private readonly load = new Map<Worker, number>();
   private readonly waiting: Array<{ resolve: (worker: Worker) => void; reject: (error: Error) => void }> = [];
   private readonly pending = new Map<number, Pending>();
   private readonly all: Worker[] = [];
@@ -87,7 +88,7 @@ export class BatchWorkers {
         if (this.broken === null) this.breakDown(new Error(`projector thread exited (code ${code})`));
       });
       this.all.push(worker);
-      for (let slot = 0; slot < batchesInFlightPerThread; slot += 1) this.idle.push(worker);
+      this.load.set(worker, 0);
     }
   }
 
@@ -99,10 +100,10 @@ export class BatchWorkers {
   /** Projects the batch on the next free worker; settles as projectBatchWithRetries would. */
   async project(batch: PartitionBatch): Promise<BatchResult> {
     if (this.broken !== null) throw this.broken;
-    const worker = this.idle.pop() ??
+    const wire = toWire(batch);
+    const worker = this.leastLoaded() ??
       await new Promise<Worker>((resolve, reject) => this.waiting.push({ resolve, reject }));
     const id = this.nextId++;
-    const wire = toWire(batch);
     return new Promise<BatchResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker });
       const request: WorkerRequest = { kind: 'batch', id, batch: wire };
@@ -124,10 +125,28 @@ export class BatchWorkers {
     else pending.reject(fromThreadError(reply.error));
   }
 
+  /**
+   * The worker with the fewest batches in flight, taken (its load counted); null when all
+   * are full. So two batches go to two threads, not to both slots of one.
+   */
+  private leastLoaded(): Worker | null {
+    let best: Worker | null = null;
+    let bestLoad = batchesInFlightPerThread;
+    for (const [worker, load] of this.load) {
+      if (load < bestLoad) {
+        best = worker;
+        bestLoad = load;
+      }
+    }
+    if (best !== null) this.load.set(best, bestLoad + 1);
+    return best;
+  }
+
+  /** A batch is done: its slot goes to the longest waiter (every other slot is full then), else is freed. */
   private release(worker: Worker): void {
     const next = this.waiting.shift();
-    if (next === undefined) this.idle.push(worker);
-    else next.resolve(worker);
+    if (next !== undefined) next.resolve(worker);
+    else this.load.set(worker, (this.load.get(worker) ?? 1) - 1);
   }
 
   private breakDown(error: Error): void {

@@ -4,13 +4,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { invariant } from '../errors.ts';
 import { createPool } from '../db/database.ts';
 import { describeThreadError } from '../threads/thread-errors.ts';
-import { fromWire, type WorkerReply, type WorkerRequest, type WorkerSetup } from './batch-workers.ts';
+import {
+  batchesInFlightPerThread, fromWire, type WorkerReply, type WorkerRequest, type WorkerSetup,
+} from './batch-workers.ts';
 import { existingLinePartitions, projectBatchWithRetries } from './project-batch.ts';
 
 const port = parentPort;
 invariant(port !== null, 'batch-worker.ts runs as a worker thread');
 const setup = workerData as WorkerSetup;
-const pool = createPool(setup.databaseUrl, setup.databaseRole, setup.connections);
+const pool = createPool(setup.databaseUrl, setup.databaseRole, batchesInFlightPerThread);
 /** The months with a line partition, read once and shared by the batches in flight. */
 let ensured: Promise<Set<string>> | null = null;
 

@@ -29,9 +29,7 @@ export const projectorThreadsMax = 16;
  */
 export const batchesInFlightPerThread = 2;
 
-export type WorkerSetup = {
-  readonly databaseUrl: string; readonly databaseRole: string | null; readonly connections: number; readonly module: string;
-};
+export type WorkerSetup = { readonly databaseUrl: string; readonly databaseRole: string | null; readonly module: string };
 
 /**
  * A batch on its way to a worker: every key, value and header value copied once into one
@@ -74,7 +72,6 @@ export class BatchWorkers {
     const setup: WorkerSetup = {
       databaseUrl: threads.databaseUrl,
       databaseRole: threads.databaseRole,
-      connections: batchesInFlightPerThread,
       module: new URL('./batch-worker.ts', import.meta.url).href,
     };
     for (let index = 0; index < threads.count; index += 1) {

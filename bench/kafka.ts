@@ -16,17 +16,15 @@ import { openEmbeddedLog } from '../src/log/embedded/index.ts';
 import { openKafkaLog } from '../src/log/kafka/index.ts';
 import type { LogConsumer } from '../src/log/types.ts';
 import { publishLines } from '../src/log/publish.ts';
-import { batchesInFlightPerThread } from '../src/projector/batch-workers.ts';
 import { runProjector, type ProjectorResult } from '../src/projector/projector.ts';
 import { startKafkaBroker, type KafkaBroker } from '../tools/kafka-broker/broker.ts';
-import { benchDatabase, nowMs, oneRowPerEventCopy, perSecond, sameRowsBaseline } from './support.ts';
+import {
+  benchDatabase, nowMs, oneRowPerEventCopy, perSecond, projectorConnections, projectorThreads, sameRowsBaseline,
+} from './support.ts';
 
 const eventsWanted = 200_000;
 const partitions = 6;
 const topic = `bench.kafka.${Date.now()}`;
-const projectorThreads = 2; // as `ledger project` runs by default (config.ts LEDGER_PROJECTOR_THREADS)
-/** The connections those threads write on: the baseline COPYs on as many. */
-const projectorConnections = projectorThreads * batchesInFlightPerThread;
 
 export async function benchKafka(): Promise<void> {
   const lines = generateEventStream({ seed: 42, rentals: 26_000, month: '2026-10' }).slice(0, eventsWanted);

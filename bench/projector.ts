@@ -6,18 +6,15 @@ import path from 'node:path';
 import { generateEventStream } from '../src/generator/index.ts';
 import { openEmbeddedLog } from '../src/log/embedded/index.ts';
 import { publishLines } from '../src/log/publish.ts';
-import { batchesInFlightPerThread } from '../src/projector/batch-workers.ts';
 import { runProjector } from '../src/projector/projector.ts';
 import {
-  benchDatabase, cpuPerItemLine, cpuSnapshot, nowMs, oneRowPerEventCopy, perSecond, profiled, sameRowsBaseline,
+  benchDatabase, cpuPerItemLine, cpuSnapshot, nowMs, oneRowPerEventCopy, perSecond, profiled, projectorConnections,
+  projectorThreads, sameRowsBaseline,
 } from './support.ts';
 
 const eventsWanted = 200_000;
 const partitions = 6;
 const topic = 'marketplace.events';
-const projectorThreads = 2; // as `ledger project` runs by default (config.ts LEDGER_PROJECTOR_THREADS)
-/** The connections those threads write on: the baseline COPYs on as many. */
-const projectorConnections = projectorThreads * batchesInFlightPerThread;
 
 export async function benchProjector(): Promise<void> {
   const lines = generateEventStream({ seed: 42, rentals: 26_000, month: '2026-10' }).slice(0, eventsWanted);

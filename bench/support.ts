@@ -9,6 +9,12 @@ import { copyBinary, sendCopy } from '../src/db/copy.ts';
 import { createPool, type Pool } from '../src/db/database.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
+import { batchesInFlightPerThread } from '../src/projector/batch-workers.ts';
+
+/** Projector threads in the ingest benchmarks: as `ledger project` runs by default (config.ts). */
+export const projectorThreads = 2;
+/** The connections those threads write on: the baseline COPYs on as many. */
+export const projectorConnections = projectorThreads * batchesInFlightPerThread;
 
 export type BenchDatabase = { url: string; pool: Pool; adminPool: Pool; dataDir: string; close(): Promise<void> };
 
@@ -66,7 +72,7 @@ export type SameRowsBaseline = { ms: number; rows: number; rowsByTable: string }
  * COPY of the very rows the projector wrote (every table it appends to, as the run left
  * them) into bare tables with no index, trigger or constraint but NOT NULL, on as many
  * connections as the projector writes on, each in one transaction. The rows are read
- * out first (binary COPY TO, split by a hash so each connection gets half); only the
+ * out first (binary COPY TO, split by a hash into one share per connection); only the
  * writes are timed. So the ratio says what share of the time is spent beyond writing
  * the journal's bytes: parsing, rules, hashing, indexes, constraints and round trips.
  */

@@ -85,11 +85,7 @@ export type StateView = (key: string) => RefState | undefined;
  * text by concatenation (which allocated several times the text's size in intermediates).
  */
 export function encodeState(state: RefState): string {
-  return encodeJson(state);
-}
-
-function encodeJson(value: unknown): string {
-  return JSON.stringify(jsonReady(value));
+  return JSON.stringify(jsonReady(state));
 }
 
 /** The value with every bigint as its decimal string, for JSON.stringify (which refuses bigint). */

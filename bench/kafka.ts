@@ -7,10 +7,8 @@
 // includes joining the consumer group and the first fetch. KAFKA_BROKERS picks a broker;
 // unset, one is started from tools/kafka-broker and stopped at the end.
 import path from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
-import { createPool, type Pool } from '../src/db/database.ts';
-import { migrate } from '../src/db/migrate.ts';
+import type { Pool } from '../src/db/database.ts';
 import { generateEventStream } from '../src/generator/index.ts';
 import { openEmbeddedLog } from '../src/log/embedded/index.ts';
 import { openKafkaLog } from '../src/log/kafka/index.ts';
@@ -18,6 +16,7 @@ import type { LogConsumer } from '../src/log/types.ts';
 import { publishLines } from '../src/log/publish.ts';
 import { runProjector, type ProjectorResult } from '../src/projector/projector.ts';
 import { startKafkaBroker, type KafkaBroker } from '../tools/kafka-broker/broker.ts';
+import { decisionFloor, floorLines, journalSchemaFloor } from './floors.ts';
 import {
   benchDatabase, nowMs, oneRowPerEventCopy, perSecond, projectorConnections, projectorThreads, sameRowsBaseline,
 } from './support.ts';
@@ -30,8 +29,8 @@ export async function benchKafka(): Promise<void> {
   const lines = generateEventStream({ seed: 42, rentals: 26_000, month: '2026-10' }).slice(0, eventsWanted);
   const broker = await brokerForBench();
   const db = await benchDatabase();
-  const kafkaDb = await siblingDatabase(db.url, 'kafka');
   try {
+    const kafkaDb = await db.sibling('kafka');
     const config = loadConfig({ DATABASE_URL: kafkaDb.url, LEDGER_DATA_DIR: db.dataDir, KAFKA_BROKERS: broker.brokers,
       LEDGER_TOPICS: topic, LEDGER_PARTITIONS: String(partitions) });
     const kafka = openKafkaLog(config, { log: (line) => process.stderr.write(`[kafka] ${line}\n`) });
@@ -53,6 +52,8 @@ export async function benchKafka(): Promise<void> {
     const embeddedPerSecond = perSecond(lines.length, embeddedRun.ms);
     const baseline = await sameRowsBaseline(db.adminPool, projectorConnections);
     const baselinePerSecond = perSecond(lines.length, baseline.ms);
+    const schemaFloor = await journalSchemaFloor(db.adminPool, (await db.sibling('floor')).pool, projectorConnections, lines.length);
+    const decisions = await decisionFloor(topic, partitions, lines);
     const oneRowPerSecond = perSecond(lines.length, oneRowMs);
     const { result } = kafkaRun;
     process.stdout.write([
@@ -67,9 +68,9 @@ export async function benchKafka(): Promise<void> {
       `ratio kafka/baseline: ${(kafkaPerSecond / baselinePerSecond).toFixed(2)}`,
       `reference: COPY of one row per event (position and bytes) on one connection: ${oneRowMs} ms, ` +
         `${oneRowPerSecond} rows/s; ratio kafka/that ${(kafkaPerSecond / oneRowPerSecond).toFixed(2)}`,
+      ...floorLines(decisions, schemaFloor),
     ].join('\n') + '\n');
   } finally {
-    await kafkaDb.close();
     await db.close();
     await broker.stop();
   }
@@ -106,30 +107,4 @@ async function brokerForBench(): Promise<BenchBroker> {
     });
   }
   return broker;
-}
-
-/** A second migrated database on the bench's server, so the two paths do not share tables. */
-async function siblingDatabase(url: string, suffix: string): Promise<{ url: string; pool: Pool; close(): Promise<void> }> {
-  const name = `ledger_bench_${suffix}_${Date.now()}`;
-  const adminUrl = new URL(url);
-  adminUrl.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: adminUrl.toString() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  await migrate(parsed.toString());
-  const pool = createPool(parsed.toString(), 'ledger_writer', 4);
-  return {
-    url: parsed.toString(),
-    pool,
-    async close() {
-      await pool.end();
-      const client = new pg.Client({ connectionString: adminUrl.toString() });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
 }

@@ -7,6 +7,7 @@ import { generateEventStream } from '../src/generator/index.ts';
 import { openEmbeddedLog } from '../src/log/embedded/index.ts';
 import { publishLines } from '../src/log/publish.ts';
 import { runProjector } from '../src/projector/projector.ts';
+import { decisionFloor, floorLines, journalSchemaFloor } from './floors.ts';
 import {
   benchDatabase, cpuPerItemLine, cpuSnapshot, nowMs, oneRowPerEventCopy, perSecond, profiled, projectorConnections,
   projectorThreads, sameRowsBaseline,
@@ -38,6 +39,8 @@ export async function benchProjector(): Promise<void> {
         (SELECT count(*) FROM ledger.journal_lines) AS lines,
         pg_size_pretty(pg_database_size(current_database())) AS bytes`);
     const baseline = await sameRowsBaseline(db.adminPool, projectorConnections);
+    const schemaFloor = await journalSchemaFloor(db.adminPool, (await db.sibling('floor')).pool, projectorConnections, lines.length);
+    const decisions = await decisionFloor(topic, partitions, lines);
     const eventsPerSecond = perSecond(lines.length, projectorMs);
     const baselinePerSecond = perSecond(lines.length, baseline.ms);
     const oneRowPerSecond = perSecond(lines.length, oneRowMs);
@@ -52,8 +55,10 @@ export async function benchProjector(): Promise<void> {
       `reference: COPY of one row per event (position and bytes) on one connection: ${oneRowMs} ms, ` +
         `${oneRowPerSecond} rows/s; ratio ${(eventsPerSecond / oneRowPerSecond).toFixed(2)}`,
       cpuPerItemLine(cpuBefore, cpuAfter, lines.length, 'event'),
+      ...floorLines(decisions, schemaFloor),
     ].join('\n') + '\n');
   } finally {
     await db.close();
   }
 }
+

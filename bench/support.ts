@@ -16,7 +16,12 @@ export const projectorThreads = 2;
 /** The connections those threads write on: the baseline COPYs on as many. */
 export const projectorConnections = projectorThreads * batchesInFlightPerThread;
 
-export type BenchDatabase = { url: string; pool: Pool; adminPool: Pool; dataDir: string; close(): Promise<void> };
+export type BenchDatabase = {
+  url: string; pool: Pool; adminPool: Pool; dataDir: string;
+  /** Another fresh, migrated database on the same server, dropped by close(). */
+  sibling(label: string): Promise<{ url: string; pool: Pool; adminPool: Pool }>;
+  close(): Promise<void>;
+};
 
 export async function benchDatabase(): Promise<BenchDatabase> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ledger-bench-'));
@@ -27,25 +32,31 @@ export async function benchDatabase(): Promise<BenchDatabase> {
     adminUrl = server.url;
     stopServer = () => server.stop();
   }
+  const databases: Array<{ name: string; pools: Pool[] }> = [];
+  const create = async (name: string) => {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const parsed = new URL(adminUrl);
+    parsed.pathname = `/${name}`;
+    const url = parsed.toString();
+    await migrate(url);
+    const pool = createPool(url, 'ledger_writer', 4);
+    const adminPool = createPool(url, null, 4);
+    databases.push({ name, pools: [pool, adminPool] });
+    return { url, pool, adminPool };
+  };
   const name = `ledger_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const parsed = new URL(adminUrl);
-  parsed.pathname = `/${name}`;
-  const url = parsed.toString();
-  await migrate(url);
-  const pool = createPool(url, 'ledger_writer', 4);
-  const adminPool = createPool(url, null, 2);
+  const main = await create(name);
   return {
-    url, pool, adminPool, dataDir,
+    ...main, dataDir,
+    sibling: (label) => create(`${name}_${label}`),
     async close() {
-      await pool.end();
-      await adminPool.end();
+      for (const database of databases) for (const pool of database.pools) await pool.end();
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      for (const database of databases) await client.query(`DROP DATABASE IF EXISTS ${database.name} WITH (FORCE)`);
       await client.end();
       await stopServer();
       await rm(dataDir, { recursive: true, force: true });
@@ -110,7 +121,7 @@ export async function sameRowsBaseline(pool: Pool, connections: number): Promise
   return { ms: nowMs() - started, rows, rowsByTable: counts.join(', ') };
 }
 
-async function copyOut(pool: Pool, select: string): Promise<Buffer[]> {
+export async function copyOut(pool: Pool, select: string): Promise<Buffer[]> {
   const client = await pool.connect();
   try {
     const chunks: Buffer[] = [];

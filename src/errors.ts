@@ -18,5 +18,14 @@ export function isUserError(error: unknown): error is UserError {
 
 /** Asserts an invariant of this program: a failure is our bug, so it throws and rolls back. */
 export function invariant(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`invariant violated: ${message}`);
+  if (!condition) invariantFailed(message);
+}
+
+/**
+ * For checks on a hot path whose message is built from values: `if (!ok) invariantFailed(…)`
+ * builds the message only when the check fails, where `invariant(ok, …)` builds it on
+ * every call.
+ */
+export function invariantFailed(message: string): never {
+  throw new Error(`invariant violated: ${message}`);
 }

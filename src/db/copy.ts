@@ -2,7 +2,7 @@
 // (copyRows: reconciliation's rows) is escaped here, once; the binary format (copyBinary,
 // StagedCopy: the journal's rows) is written here, typed column by column.
 import { from as copyFrom } from 'pg-copy-streams';
-import { invariant } from '../errors.ts';
+import { invariant, invariantFailed } from '../errors.ts';
 import type { Client } from './database.ts';
 
 export type CopyValue = string | number | bigint | boolean | Buffer | null;
@@ -143,8 +143,9 @@ export class StagedCopy {
 
   /** Starts a row; its values follow, one per column, in order. */
   row(): void {
-    invariant(!this.sent, `${this.table}: no rows after the COPY was sent`);
-    invariant(this.column === this.columns.length, `${this.table}: a row has a value for every column`);
+    // Checked before the message is built: these run once per row and per value.
+    if (this.sent) invariantFailed(`${this.table}: no rows after the COPY was sent`);
+    if (this.column !== this.columns.length) invariantFailed(`${this.table}: a row has a value for every column`);
     this.writer.int16(this.columns.length);
     this.column = 0;
     this.rowCount += 1;
@@ -152,7 +153,7 @@ export class StagedCopy {
 
   value(value: CopyValue): void {
     const column = this.columns[this.column];
-    invariant(column !== undefined, `${this.table}: no more values than columns`);
+    if (column === undefined) invariantFailed(`${this.table}: no more values than columns`);
     this.writer.field(column[1], value, this.table, column[0]);
     this.column += 1;
   }
@@ -160,10 +161,17 @@ export class StagedCopy {
   /** A timestamptz given in milliseconds since the epoch (a log timestamp): no string made. */
   millis(value: number): void {
     const column = this.columns[this.column];
-    invariant(column !== undefined && column[1] === 'timestamptz', `${this.table}: millis() fills a timestamptz`);
+    if (column === undefined || column[1] !== 'timestamptz') invariantFailed(`${this.table}: millis() fills a timestamptz`);
     if (!Number.isSafeInteger(value)) throw wrongValue(this.table, column[0], 'timestamptz', value);
     this.writer.timestampMicros((value - postgresEpochMs) * 1000);
     this.column += 1;
+  }
+
+  /** Drops the rows unsent (the ingest benchmark measures encoding without the server). */
+  discard(): void {
+    invariant(!this.sent, `${this.table}: a staged COPY is sent or discarded once`);
+    this.sent = true;
+    this.writer.release();
   }
 
   /** Sends the rows in one COPY (nothing when there are none). */

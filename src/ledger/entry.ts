@@ -2,10 +2,10 @@
 // alone (and the periods closed when it was posted), so that a replay of the same log
 // gives the same entries, hash for hash. The time it was recorded is kept beside the
 // entry but outside the hash: it is an observation, not a decision.
-import { invariant } from '../errors.ts';
+import { invariant, invariantFailed } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { canonicalJson, jsonString, sha256, sha256Hex } from './canonical.ts';
-import { accountByCode, dimensionNames } from './chart.ts';
+import { accountByCode, dimensionNames, type Dimension } from './chart.ts';
 import type { Line, Subject } from './rules.ts';
 import { toDecimalString, type CurrencyCode } from './money.ts';
 
@@ -136,24 +136,50 @@ export function sealEntry(entry: Omit<JournalEntry, 'hash'>): JournalEntry {
   return { ...entry, hash: entryHash(entry) };
 }
 
-/** Our rules must only ever build balanced, well-formed entries: a failure here is our bug. */
+/**
+ * Our rules must only ever build balanced, well-formed entries: a failure here is our bug.
+ * Runs on every entry the projector posts, so it allocates nothing unless it fails (an
+ * entry has one or two currencies: two running sums, not a map).
+ */
 export function assertEntryValid(entry: Omit<JournalEntry, 'hash'>): void {
-  invariant(entry.lines.length <= limits.entryLinesMax, `entry ${entry.entryId} has too many lines`);
-  const net = new Map<CurrencyCode, bigint>();
+  if (entry.lines.length > limits.entryLinesMax) invariantFailed(`entry ${entry.entryId} has too many lines`);
+  let firstCurrency: CurrencyCode | null = null;
+  let firstNet = 0n;
+  let otherCurrency: CurrencyCode | null = null;
+  let otherNet = 0n;
   for (const l of entry.lines) {
-    invariant(l.amount.minor > 0n, `entry ${entry.entryId}: line amounts are positive`);
+    if (l.amount.minor <= 0n) invariantFailed(`entry ${entry.entryId}: line amounts are positive`);
     const account = accountByCode(l.account);
-    invariant(account !== undefined, `entry ${entry.entryId}: account ${l.account} is in the chart`);
-    const present = dimensionNames.filter((d) => l.dims[d] !== undefined);
-    invariant(present.length === account.dimensions.length &&
-      account.dimensions.every((d) => typeof l.dims[d] === 'string' && l.dims[d] !== ''),
-    `entry ${entry.entryId}: account ${l.account} carries exactly its dimensions`);
+    if (account === undefined) invariantFailed(`entry ${entry.entryId}: account ${l.account} is in the chart`);
+    if (!carriesExactly(l.dims, account.dimensions)) {
+      invariantFailed(`entry ${entry.entryId}: account ${l.account} carries exactly its dimensions`);
+    }
     const signed = l.side === 'debit' ? l.amount.minor : -l.amount.minor;
-    net.set(l.amount.currency, (net.get(l.amount.currency) ?? 0n) + signed);
+    const currency = l.amount.currency;
+    if (firstCurrency === null || firstCurrency === currency) {
+      firstCurrency = currency;
+      firstNet += signed;
+    } else if (otherCurrency === null || otherCurrency === currency) {
+      otherCurrency = currency;
+      otherNet += signed;
+    } else {
+      invariantFailed(`entry ${entry.entryId} has lines in more than two currencies`);
+    }
   }
-  for (const [currency, balance] of net) {
-    invariant(balance === 0n, `entry ${entry.entryId} balances in ${currency}`);
+  if (firstNet !== 0n) invariantFailed(`entry ${entry.entryId} balances in ${firstCurrency}`);
+  if (otherNet !== 0n) invariantFailed(`entry ${entry.entryId} balances in ${otherCurrency}`);
+}
+
+/** The line has a non-empty value for each of `dimensions` and for no other dimension. */
+function carriesExactly(dims: Line['dims'], dimensions: readonly Dimension[]): boolean {
+  let present = 0;
+  for (const name of dimensionNames) if (dims[name] !== undefined) present += 1;
+  if (present !== dimensions.length) return false;
+  for (const name of dimensions) {
+    const value = dims[name];
+    if (typeof value !== 'string' || value === '') return false;
   }
+  return true;
 }
 
 /** `YYYY-MM` of a normalized timestamp. */

@@ -28,15 +28,29 @@ export type BatchResult = BatchCounts & {
 };
 
 /** A state as loaded (its version; 0 when new) and whether this batch changed it. */
-type StateSlot = { state: RefState; version: number; dirty: boolean };
+export type StateSlot = { state: RefState; version: number; dirty: boolean };
 
-type PartitionHead = { nextOffset: number; chainSeq: number; chainHead: string };
+export type PartitionHead = { nextOffset: number; chainSeq: number; chainHead: string };
+
+/**
+ * What deciding a batch reads besides its messages. The projector reads PostgreSQL, in
+ * the batch's transaction (databaseSources, below); the ingest benchmark reads memory, to
+ * measure the decisions and the encoding alone.
+ */
+export type DecisionSources = {
+  /** Closed periods (`YYYY-MM`). */
+  closedPeriods(): Promise<Set<string>>;
+  /** Adds to `into` those of `eventIds` that were posted. */
+  postedEvents(eventIds: string[], into: Map<string, PostedEvent>): Promise<void>;
+  /** Adds to `into` those of `keys` that have a state. */
+  states(keys: string[], into: Map<string, StateSlot>): Promise<void>;
+};
 
 /**
  * The outcome of each message and the rows it becomes, encoded as each is decided (into
  * off-heap COPY buffers, db/copy.ts StagedCopy) and sent when the whole batch is decided.
  */
-type BatchWrites = {
+export type BatchWrites = {
   counts: BatchCounts;
   raw: StagedCopy;
   entries: StagedCopy;
@@ -46,6 +60,8 @@ type BatchWrites = {
   /** The months the batch's entries are booked into (each needs a line partition). */
   bookedPeriods: Set<string>;
   states: Map<string, StateSlot>;
+  /** Every event this batch posted, and those it looked up. */
+  posted: Map<string, PostedEvent>;
   head: PartitionHead;
 };
 
@@ -74,7 +90,7 @@ export async function projectBatch(
   const messages = batch.messages.slice(firstNew);
   const first = messages[0] as LogMessage;
   if (first.offset !== head.nextOffset) throw new OffsetGapError(first, head.nextOffset);
-  const writes = await decideBatch(client, messages, head);
+  const writes = await decideBatch(databaseSources(client), messages, head);
   const missingPeriods = [...writes.bookedPeriods].filter((p) => !ensuredPeriods.has(p));
   if (missingPeriods.length > 0) return { ...empty, missingPeriods };
   await writeBatch(client, batch, writes);
@@ -106,12 +122,12 @@ async function lockPartition(client: Client, topic: string, partition: number): 
  */
 const decideChunkMessages = 500;
 
-async function decideBatch(
-  client: Client,
+export async function decideBatch(
+  sources: DecisionSources,
   messages: readonly LogMessage[],
   headBefore: PartitionHead,
 ): Promise<BatchWrites> {
-  const closedPeriods = await loadClosedPeriods(client);
+  const closedPeriods = await sources.closedPeriods();
   const posted = new Map<string, PostedEvent>();
   const states = new Map<string, StateSlot>();
   const writes: BatchWrites = {
@@ -123,6 +139,7 @@ async function decideBatch(
     duplicates: new StagedCopy('ledger.duplicate_deliveries', duplicateColumns),
     bookedPeriods: new Set(),
     states,
+    posted,
     head: { ...headBefore },
   };
   const view = (key: string) => states.get(key)?.state;
@@ -132,8 +149,8 @@ async function decideBatch(
     const prepared: Prepared[] = [];
     for (let index = start; index < end; index += 1) prepared.push(prepareMessage((messages[index] as LogMessage).value));
     // What this batch posted or changed so far is already in the maps, and newer than the database.
-    await loadPostedEvents(client, unseenEventIds(prepared, posted), posted);
-    await loadStates(client, unseenRefs(prepared, states), states);
+    await sources.postedEvents(unseenEventIds(prepared, posted), posted);
+    await sources.states(unseenRefs(prepared, states), states);
     for (let index = start; index < end; index += 1) {
       const message = messages[index] as LogMessage;
       invariant(message.offset === headBefore.nextOffset + index, 'a batch holds consecutive offsets');
@@ -254,6 +271,14 @@ function writeEntryRows(writes: BatchWrites, e: JournalEntry): void {
   }
 }
 
+function databaseSources(client: Client): DecisionSources {
+  return {
+    closedPeriods: () => loadClosedPeriods(client),
+    postedEvents: (eventIds, into) => loadPostedEvents(client, eventIds, into),
+    states: (keys, into) => loadStates(client, keys, into),
+  };
+}
+
 async function loadPostedEvents(client: Client, eventIds: string[], posted: Map<string, PostedEvent>): Promise<void> {
   if (eventIds.length === 0) return;
   const result = await client.query<{
@@ -343,6 +368,21 @@ export class StateConflictError extends Error {
  * at once, at twice the server's time.
  */
 async function writeStates(client: Client, states: Map<string, StateSlot>): Promise<void> {
+  const { created, changed } = stageStates(states);
+  await created.send(client);
+  if (changed.length === 0) return;
+  await client.query(`CREATE TEMP TABLE IF NOT EXISTS state_batch
+    (ref_key text, state text, version_read bigint) ON COMMIT DELETE ROWS`);
+  await copyBinary(client, 'state_batch', stateColumns, changed);
+  const updated = await client.query(`UPDATE ledger.projection_state AS s
+      SET state = b.state, version = b.version_read + 1
+     FROM state_batch b
+    WHERE s.ref_key = b.ref_key AND s.version = b.version_read`);
+  if (updated.rowCount !== changed.length) throw new StateConflictError(changed.length, updated.rowCount ?? 0);
+}
+
+/** The changed states encoded: new keys as COPY rows, known keys with the version read. */
+export function stageStates(states: Map<string, StateSlot>): { created: StagedCopy; changed: CopyValue[][] } {
   const created = new StagedCopy('ledger.projection_state', newStateColumns);
   const changed: CopyValue[][] = [];
   for (const [key, { state, version, dirty }] of states) {
@@ -354,16 +394,7 @@ async function writeStates(client: Client, states: Map<string, StateSlot>): Prom
       changed.push([key, encodeState(state), version]);
     }
   }
-  await created.send(client);
-  if (changed.length === 0) return;
-  await client.query(`CREATE TEMP TABLE IF NOT EXISTS state_batch
-    (ref_key text, state text, version_read bigint) ON COMMIT DELETE ROWS`);
-  await copyBinary(client, 'state_batch', stateColumns, changed);
-  const updated = await client.query(`UPDATE ledger.projection_state AS s
-      SET state = b.state, version = b.version_read + 1
-     FROM state_batch b
-    WHERE s.ref_key = b.ref_key AND s.version = b.version_read`);
-  if (updated.rowCount !== changed.length) throw new StateConflictError(changed.length, updated.rowCount ?? 0);
+  return { created, changed };
 }
 
 /**

@@ -6,7 +6,7 @@
 // shape is refused before anything is sent. Method: a temp table of every type, rows
 // written through copyBinary, read back as text by PostgreSQL's own output functions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyBinary, type CopyColumn, type CopyValue } from '../../src/db/copy.ts';
+import { copyBinary, StagedCopy, type CopyColumn, type CopyValue } from '../../src/db/copy.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const columns: readonly CopyColumn[] = [['t', 'text'], ['s', 'int2'], ['i', 'int4'], ['b', 'int8'], ['f', 'bool'],
@@ -80,6 +80,26 @@ describe('copyBinary', () => {
     expect(back[29_999]).toEqual([`row 29999 ${'é'.repeat(29_999 % 50)}`, '999', '29999', '29999000000000000', 'false',
       `\\x${Buffer.alloc(99, 29_999 % 256).toString('hex')}`, '00000000-0000-4000-8000-000000000001',
       '2026-10-31 23:59:59.5+00', '2026-10-01', '{"n": 29999}']);
+  });
+
+  it('sends nothing of rows staged and then discarded, and takes no row after', async () => {
+    const client = await db.adminPool.connect();
+    try {
+      await client.query('CREATE TEMP TABLE staged (v text)');
+      const staged = new StagedCopy('staged', [['v', 'text']]);
+      staged.row();
+      staged.value('kept back');
+      staged.discard();
+      expect(() => staged.row()).toThrow(/no rows after the COPY was sent/);
+      await expect(staged.send(client)).rejects.toThrow(/sent once/);
+      expect((await client.query('SELECT count(*)::int AS n FROM staged')).rows[0].n).toBe(0);
+      const tooMany = new StagedCopy('staged', [['v', 'text']]);
+      tooMany.row();
+      tooMany.value('one');
+      expect(() => tooMany.value('two')).toThrow(/no more values than columns/);
+    } finally {
+      client.release(true);
+    }
   });
 
   it.each([

@@ -207,6 +207,17 @@ describe('sealEntry refuses what must never be written (our bug, so it throws)',
     };
     expect(() => sealEntry(mixed)).toThrow(/balances/);
   });
+
+  it('seals an entry balanced in each of two currencies, and names the one that is not', () => {
+    const cad = (account: string, side: Line['side'], minor: bigint) => ({ ...line(account, side, minor, {}), amount: fromMinor('CAD', minor) });
+    const both: Unsealed = {
+      ...captureEntry,
+      lines: [line('1000', 'debit', 100n, {}), line('5900', 'credit', 100n, {}), cad('1000', 'debit', 50n), cad('5900', 'credit', 50n)],
+    };
+    expect(sealEntry(both).hash).toMatch(/^[0-9a-f]{64}$/);
+    const cadShort: Unsealed = { ...both, lines: [...both.lines.slice(0, 3), cad('5900', 'credit', 40n)] };
+    expect(() => sealEntry(cadShort)).toThrow(/balances in CAD/);
+  });
 });
 
 describe('periods and booking (ACCOUNTING.md, Periods)', () => {

@@ -50,6 +50,9 @@ export async function benchKafka(): Promise<void> {
     }
     const kafkaPerSecond = perSecond(lines.length, kafkaRun.ms);
     const embeddedPerSecond = perSecond(lines.length, embeddedRun.ms);
+    // As in projector.ts: no autovacuum of the run's rows during the measurements below.
+    await db.adminPool.query('VACUUM (ANALYZE)');
+    await kafkaDb.adminPool.query('VACUUM (ANALYZE)');
     const baseline = await sameRowsBaseline(db.adminPool, projectorConnections);
     const baselinePerSecond = perSecond(lines.length, baseline.ms);
     const schemaFloor = await journalSchemaFloor(db.adminPool, (await db.sibling('floor')).pool, projectorConnections, lines.length);

@@ -184,29 +184,39 @@ export async function profiled<T>(work: () => Promise<T>): Promise<T> {
  * less, so the benchmarks print both. Reads /proc: the server must run on this machine.
  */
 export async function cpuSnapshot(pool: Pool): Promise<{ nodeUs: number; postgresUs: number }> {
-  const { readdir, readFile } = await import('node:fs/promises');
+  const { readdir } = await import('node:fs/promises');
   const own = process.cpuUsage();
   const backend = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-  const ticksPerSecond = 100; // USER_HZ on Linux
-  const statOf = async (pid: string) => {
-    const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return {
-      ppid: fields[1] ?? '',
-      ticks: Number(fields[11] ?? 0) + Number(fields[12] ?? 0),
-      // Children that exited and were reaped (a closed connection's backend) count here.
-      reapedTicks: Number(fields[13] ?? 0) + Number(fields[14] ?? 0),
-    };
-  };
-  const postmaster = (await statOf(String(backend.rows[0]?.pid))).ppid;
-  let ticks = 0;
+  const postmaster = (await processStat(String(backend.rows[0]?.pid))).ppid;
+  let us = 0;
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
-    const stat = await statOf(pid);
-    if (stat.ppid === postmaster) ticks += stat.ticks;
-    if (pid === postmaster) ticks += stat.ticks + stat.reapedTicks;
+    const stat = await processStat(pid);
+    if (stat.ppid === postmaster) us += stat.cpuUs;
+    if (pid === postmaster) us += stat.cpuUs + stat.reapedCpuUs;
   }
-  return { nodeUs: own.user + own.system, postgresUs: (ticks * 1_000_000) / ticksPerSecond };
+  return { nodeUs: own.user + own.system, postgresUs: us };
+}
+
+/** CPU time so far of the server process behind `client`'s connection (its backend), in µs. */
+export async function backendCpuUs(client: { query: Pool['query'] }): Promise<number> {
+  const backend = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  return (await processStat(String(backend.rows[0]?.pid))).cpuUs;
+}
+
+const ticksPerSecond = 100; // USER_HZ on Linux
+
+async function processStat(pid: string): Promise<{ ppid: string; cpuUs: number; reapedCpuUs: number }> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const us = (ticks: number) => (ticks * 1_000_000) / ticksPerSecond;
+  return {
+    ppid: fields[1] ?? '',
+    cpuUs: us(Number(fields[11] ?? 0) + Number(fields[12] ?? 0)),
+    // Children that exited and were reaped (a closed connection's backend) count here.
+    reapedCpuUs: us(Number(fields[13] ?? 0) + Number(fields[14] ?? 0)),
+  };
 }
 
 export function cpuPerItemLine(

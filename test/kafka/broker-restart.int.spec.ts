@@ -37,14 +37,21 @@ describe('the broker restarted mid-stream', () => {
     await broker?.stop();
   });
 
-  it('keeps projecting through the restart and ends identical', async () => {
+  // The test's own time covers its waits (60 s, the restart, 120 s), so that a stall ends
+  // in waitUntil's message with the projector's log rather than in vitest's timeout.
+  it('keeps projecting through the restart and ends identical', { timeout: 240_000 }, async () => {
     const child = startLedger(ledger, ['project', '--follow', '--json']);
+    const withLog = (error: unknown) => new Error(`${(error as Error).message}; the projector's log ends:\n` +
+      child.stderr().slice(-6_000));
     try {
-      await waitUntil('a first commit', async () => (await ledger.progress()) > 0, 60_000, 5);
+      await waitUntil('a first commit', async () => (await ledger.progress()) > 0, 60_000, 5).catch((error: unknown) => {
+        throw withLog(error);
+      });
       await broker.restart();
       const afterRestart = await ledger.progress();
       await ledger.publish(lines.slice(half));
-      await waitUntil('the whole stream projected', async () => (await ledger.progress()) === lines.length, 120_000, 100);
+      await waitUntil('the whole stream projected', async () => (await ledger.progress()) === lines.length, 120_000, 100)
+        .catch((error: unknown) => { throw withLog(error); });
       // The restart came mid-stream: there was work left for after it.
       expect(afterRestart).toBeLessThan(lines.length);
       child.kill('SIGTERM');

@@ -48,19 +48,26 @@ export class KafkaProducer implements LogProducer {
     if (existing !== null) return this.remember(topic, existing);
     const cluster = await admin.describeCluster();
     const replicationFactor = Math.min(replicationFactorMax, cluster.brokers.length);
-    await admin.createTopics({
-      topics: [{
-        topic, numPartitions: partitions, replicationFactor,
-        // With replicas, acks=all means "on two brokers at least" only if the topic says so.
-        configEntries: [{ name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) }],
-      }],
-      validateOnly: false,
-      waitForLeaders: true,
-      timeout: topicCreateTimeoutMs,
-    });
+    try {
+      await admin.createTopics({
+        topics: [{
+          topic, numPartitions: partitions, replicationFactor,
+          // With replicas, acks=all means "on two brokers at least" only if the topic says so.
+          configEntries: [{ name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) }],
+        }],
+        validateOnly: false,
+        waitForLeaders: true,
+        timeout: topicCreateTimeoutMs,
+      });
+    } catch (error) {
+      // kafkajs waits for the leaders by asking for the new topic's metadata, and gives up
+      // at once if the broker does not know the topic yet (UNKNOWN_TOPIC_OR_PARTITION),
+      // which a busy KRaft broker answers for a moment after creating it (seen in a full
+      // test run). The topic was created; it is waited for below.
+      if (!isSettling(error)) throw error;
+    }
     // Another producer may have created it first, with its own count: ask, don't assume.
-    const created = await topicPartitionCount(admin, topic);
-    invariant(created !== null, `topic ${topic} exists after createTopics`);
+    const created = await createdPartitionCount(admin, topic);
     // Returned only once every partition answers, so that callers may read offsets at once.
     await topicOffsets(admin, topic);
     return this.remember(topic, created);
@@ -172,6 +179,26 @@ function isSettling(error: unknown): boolean {
     current = (current as { cause?: unknown }).cause ?? (current as { originalError?: unknown }).originalError;
   }
   return false;
+}
+
+/**
+ * The partition count of a topic this producer just asked to create, once the broker
+ * lists it: a moment after the creation it may not yet. Bounded, with backoff.
+ */
+async function createdPartitionCount(admin: Admin, topic: string): Promise<number> {
+  let backoffMs = 100;
+  for (let attempt = 1; ; attempt++) {
+    const count = await topicPartitionCount(admin, topic).catch((error: unknown) => {
+      if (isSettling(error)) return null;
+      throw error;
+    });
+    if (count !== null) return count;
+    if (attempt >= topicOffsetsAttemptsMax) {
+      throw new Error(`topic ${topic} was created, but the broker still does not list it after ${attempt} attempts`);
+    }
+    await sleepMs(backoffMs);
+    backoffMs = Math.min(backoffMs * 2, 2_000);
+  }
 }
 
 /** The partition count of a topic, or null when the broker does not know it. */

@@ -88,9 +88,9 @@ export async function decisionFloor(topic: string, partitions: number, lines: re
  * The rows a projector run wrote (in `source`), COPYed into the empty journal of `target`
  * the way the projector writes them: a transaction per batch (the messages of one
  * partition's run of limits.batchMessagesMax offsets, with their entries, lines and
- * duplicate deliveries, and a share of the states), the batches spread over
- * `connections` connections. Only the writes: no lookups, no locks, no state updates.
- * CPU is the server's.
+ * quarantine records, and a share of the states), the batches spread over `connections`
+ * connections; the duplicate deliveries after them. Only the writes: no lookups, no
+ * locks, no state updates. CPU is that of the backends doing the writes.
  */
 export async function journalSchemaFloor(source: Pool, target: Pool, connections: number, events: number): Promise<Floor> {
   const periods = await source.query<{ period: string }>(

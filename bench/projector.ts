@@ -64,4 +64,3 @@ export async function benchProjector(): Promise<void> {
     await db.close();
   }
 }
-

@@ -144,32 +144,45 @@ const settlingErrorTypes = new Set([
   'NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION',
   'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'REPLICA_NOT_AVAILABLE',
 ]);
-const topicOffsetsAttemptsMax = 10;
+const settlingAttemptsMax = 10;
+
+/**
+ * Calls `attempt` until it gives a value, while the broker is still settling (it answers
+ * null, or fails with a settling error): bounded, with backoff. After the last attempt,
+ * the last settling error is thrown, or `notSettled()` when there was none.
+ */
+async function whileSettling<T>(attempt: () => Promise<T | null>, notSettled: () => Error): Promise<T> {
+  let backoffMs = 100;
+  for (let attempts = 1; ; attempts++) {
+    let lastError: unknown = null;
+    try {
+      const value = await attempt();
+      if (value !== null) return value;
+    } catch (error) {
+      if (!isSettling(error)) throw error;
+      lastError = error;
+    }
+    if (attempts >= settlingAttemptsMax) throw lastError ?? notSettled();
+    await sleepMs(backoffMs);
+    backoffMs = Math.min(backoffMs * 2, 2_000);
+  }
+}
 
 /**
  * Each partition's log start (low) and end (high) offsets. kafkajs's fetchTopicOffsets
  * gives up at once on a partition whose leadership is still settling, which a topic has
- * for a moment after createTopics returns even on one broker; that is retried here,
- * bounded, with backoff.
+ * for a moment after createTopics returns even on one broker; that is retried here.
  */
 export async function topicOffsets(
   admin: Admin, topic: string,
 ): Promise<Array<{ partition: number; low: number; high: number }>> {
-  let backoffMs = 100;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      return offsets.map((p) => ({
-        partition: p.partition,
-        low: offsetNumber(p.low, `${topic}/${p.partition} start`),
-        high: offsetNumber(p.high, `${topic}/${p.partition} end`),
-      }));
-    } catch (error) {
-      if (!isSettling(error) || attempt >= topicOffsetsAttemptsMax) throw error;
-      await sleepMs(backoffMs);
-      backoffMs = Math.min(backoffMs * 2, 2_000);
-    }
-  }
+  const offsets = await whileSettling(() => admin.fetchTopicOffsets(topic),
+    () => new Error(`topic ${topic}: no offsets`));
+  return offsets.map((p) => ({
+    partition: p.partition,
+    low: offsetNumber(p.low, `${topic}/${p.partition} start`),
+    high: offsetNumber(p.high, `${topic}/${p.partition} end`),
+  }));
 }
 
 function isSettling(error: unknown): boolean {
@@ -183,22 +196,11 @@ function isSettling(error: unknown): boolean {
 
 /**
  * The partition count of a topic this producer just asked to create, once the broker
- * lists it: a moment after the creation it may not yet. Bounded, with backoff.
+ * lists it: a moment after the creation it may not yet.
  */
-async function createdPartitionCount(admin: Admin, topic: string): Promise<number> {
-  let backoffMs = 100;
-  for (let attempt = 1; ; attempt++) {
-    const count = await topicPartitionCount(admin, topic).catch((error: unknown) => {
-      if (isSettling(error)) return null;
-      throw error;
-    });
-    if (count !== null) return count;
-    if (attempt >= topicOffsetsAttemptsMax) {
-      throw new Error(`topic ${topic} was created, but the broker still does not list it after ${attempt} attempts`);
-    }
-    await sleepMs(backoffMs);
-    backoffMs = Math.min(backoffMs * 2, 2_000);
-  }
+function createdPartitionCount(admin: Admin, topic: string): Promise<number> {
+  return whileSettling(() => topicPartitionCount(admin, topic),
+    () => new Error(`topic ${topic} was created, but the broker still does not list it after ${settlingAttemptsMax} attempts`));
 }
 
 /** The partition count of a topic, or null when the broker does not know it. */

@@ -44,9 +44,14 @@ function fromPrivatePem(pem: string, source: string): SigningKey {
   return { keyId: keyIdOf(publicKeyPem), privateKey, publicKeyPem };
 }
 
-/** The first 16 hex digits of the SHA-256 of the public key's PEM text. */
+/**
+ * The first 16 hex digits of the SHA-256 of the public key's DER SPKI bytes (EVENTS.md,
+ * adjustment approvals): one key id for approvals, checkpoints and manifests, computable by
+ * an auditor from the PEM with `openssl pkey -pubin -outform DER | sha256sum`.
+ */
 export function keyIdOf(publicKeyPem: string): string {
-  return sha256Hex(publicKeyPem.trim()).slice(0, 16);
+  const der = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
+  return sha256Hex(der).slice(0, 16);
 }
 
 export function signBytes(key: SigningKey, data: string): Buffer {

@@ -24,7 +24,7 @@ export async function serve(config: Config): Promise<void> {
     await seedDemoData(config, say);
     const caughtUp = await projectOnce(ledger, { follow: false, progress: true });
     say(`ledger: data in ${config.dataDir}`);
-    say(`ledger: PostgreSQL ${redactUrl(ledger.db.url)}`);
+    say(`ledger: PostgreSQL ${redactUrl(ledger.db.serviceUrl)} (the service's own login, ${ledger.db.serviceRole})`);
     say(`ledger: log ${config.kafkaBrokers === null ? `embedded, ${config.dataDir}/log` : config.kafkaBrokers.join(',')}`);
     say(`ledger: signed checkpoints in ${checkpointsDir(config.dataDir)}`);
     say(`ledger: projected ${caughtUp.posted} entries, ${caughtUp.duplicates} duplicates, ` +

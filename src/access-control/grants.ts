@@ -78,13 +78,17 @@ export function decideGrant(request: GrantRequest, at: Date): Decision<Omit<Gran
   };
 }
 
-/** A second admin approves a pending grant: never the grantee, never the one who granted it. */
-export function decideApproval(grant: Grant, approverId: string, at: Date): Decision<Grant> {
+/**
+ * A second admin approves a pending grant: never the grantee, never the one who granted
+ * it. Break-glass (API.md: on the server host, while only one admin exists) lets that one
+ * admin approve what they granted, still never for themselves; the trail says so.
+ */
+export function decideApproval(grant: Grant, approverId: string, at: Date, breakGlass = false): Decision<Grant> {
   if (grant.status !== 'pending') {
     return refuse('grant_not_pending', `grant ${grant.id} is ${grant.status}, not pending`);
   }
   if (approverId === grant.userId) return refuse('separation_of_duties', 'nobody approves a grant for themselves');
-  if (approverId === grant.grantedBy) {
+  if (approverId === grant.grantedBy && !breakGlass) {
     return refuse('separation_of_duties', 'the admin who granted it cannot also approve it: a second admin must');
   }
   if (grant.expiresAt.getTime() <= at.getTime()) {

@@ -166,3 +166,11 @@ describe('a grant in force', () => {
     expect(grantFor([admin], 'access:admin', { currency: 'USD', market: 'US-CA' }, at)).toBe(admin);
   });
 });
+
+describe('break-glass', () => {
+  const pending = granted({ role: 'admin' });
+  it('lets the only admin approve what they granted, never for themselves', () => {
+    expect(decideApproval(pending, 'root-admin', at, true)).toMatchObject({ ok: true, value: { status: 'active' } });
+    expect(decideApproval(pending, 'alice', at, true)).toMatchObject({ ok: false, code: 'separation_of_duties' });
+  });
+});

@@ -39,7 +39,7 @@ const bootstrapLockKey = 7_347_011;
 const idPattern = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const emailPattern = /^[^@\s]+@[^@\s]+$/;
 
-export type NewIdentity = { name: unknown; email: unknown; kind: unknown; id?: unknown };
+export type NewIdentity = { name: unknown; email?: unknown; kind: unknown; id?: unknown };
 
 function checkNewIdentity(input: NewIdentity): { name: string; email: string | null; kind: IdentityKind; id: string | null } {
   if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > 200) {
@@ -93,7 +93,7 @@ async function firstFreeId(client: Client, candidates: string[]): Promise<string
   return candidates.find((c) => !used.has(c)) as string;
 }
 
-export type GrantInput = { user: unknown; role: unknown; scope: unknown; expires_at: unknown; reason: unknown };
+export type GrantInput = { user: unknown; role: unknown; scope?: unknown; expires_at: unknown; reason: unknown };
 
 export async function grantRole(ctx: AccessContext, actor: Actor, input: GrantInput): Promise<GrantRecord> {
   if (typeof input.user !== 'string') throw new UserError('invalid_field', 'user must be an identity id', 'user');

@@ -14,6 +14,7 @@ import { openLedger, projectOnce, withLedger } from './context.ts';
 import { serve } from './serve.ts';
 import { reconcileCommand, resolveBreakCommand } from './reconcile-command.ts';
 import { reportCommands } from './report-commands.ts';
+import { accessCommands } from './access-commands.ts';
 
 const string = { type: 'string' } as const;
 const boolean = { type: 'boolean' } as const;
@@ -187,6 +188,7 @@ export const commands: Record<string, Command> = {
   checkpoint: checkpointCommand,
   reconcile: reconcileCommand,
   'reconcile resolve': resolveBreakCommand,
+  ...accessCommands,
 };
 
 export type { ParsedArgs };

@@ -228,7 +228,8 @@ export function alive(pid: number): boolean {
 /**
  * Removes `dir/<prefix><pid>-<hex>` entries whose process is gone: the temporaries of a
  * command that was killed. A live process's are left alone; a pid reused meanwhile only
- * delays the removal to a later start.
+ * delays the removal to a later start. What the killed command had started there (an
+ * initdb outlives a `kill -9` of its parent until its next write) is stopped first.
  */
 export async function removeStaleTemporaries(dir: string, prefix: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
@@ -236,7 +237,41 @@ export async function removeStaleTemporaries(dir: string, prefix: string): Promi
     if (!name.startsWith(prefix)) continue;
     const pid = Number(/^(\d+)-[0-9a-f]+$/.exec(name.slice(prefix.length))?.[1] ?? Number.NaN);
     if (!Number.isSafeInteger(pid) || alive(pid)) continue;
+    await killProcessesIn(path.join(dir, name));
     await rm(path.join(dir, name), { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+  }
+}
+
+const orphanExitWaitMs = 5_000;
+
+/**
+ * SIGKILLs every process working in `dir` (its working directory there, or `dir` in its
+ * arguments) and waits for them to go. The folder's name is unique to one killed command,
+ * so nothing else can match. Linux only: elsewhere there is no /proc to ask.
+ */
+async function killProcessesIn(dir: string): Promise<void> {
+  if (process.platform !== 'linux') return;
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    const pid = Number(entry);
+    if (!/^\d+$/.test(entry) || pid === process.pid) continue;
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
+    const args = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cwd === dir || cwd.startsWith(`${dir}/`) || args.includes(dir)) pids.push(pid);
+  }
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  const deadline = Date.now() + orphanExitWaitMs;
+  while (Date.now() < deadline) {
+    const states = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')));
+    // Gone, or a zombie (dead, waiting for init to reap it: it writes nothing more).
+    if (states.every((stat) => stat === '' || / Z /.test(stat.slice(stat.lastIndexOf(')'))))) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 

@@ -7,8 +7,11 @@
 // can reach neither the binaries nor the data dir there: both runs must succeed, the
 // cluster lives where pg-location says, owned by postgres and 0700, and the user's folders
 // keep their modes. As an ordinary user the same runs must succeed with the cluster in the
-// data dir. Last, a data dir that cannot be made gives one line and exit 2, no stack.
-import { cp, mkdir, mkdtemp, readdir, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+// data dir. An ordinary user (`nobody` when the suite runs as root) runs PostgreSQL as
+// itself, with the cluster in its data dir. Last, a data dir that cannot be made gives
+// one line and exit 2, no stack.
+import { execFileSync } from 'node:child_process';
+import { chown, cp, mkdir, mkdtemp, readdir, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,6 +69,23 @@ describe('the embedded defaults from a clone in a folder only its owner may ente
       expect(home).toBe(dataDir);
     }
     expect((await stat(path.join(home, 'pg', 'PG_VERSION'))).isFile()).toBe(true);
+  }, 600_000);
+
+  it('runs PostgreSQL as an ordinary user itself, with the cluster in the data dir', async () => {
+    // As root, `nobody` stands for the ordinary user; otherwise the user running the suite is one.
+    const user = isRoot ? { uid: Number(execFileSync('id', ['-u', 'nobody']).toString().trim()),
+      gid: Number(execFileSync('id', ['-g', 'nobody']).toString().trim()) } : undefined;
+    const privateDir = await mkdtemp(path.join(os.tmpdir(), 'ledger-user-'));
+    cleanups.push(() => rm(privateDir, { recursive: true, force: true }));
+    if (user !== undefined) await chown(privateDir, user.uid, user.gid);
+    const dataDir = path.join(privateDir, 'data');
+    cleanups.push(() => removeCluster(dataDir));
+    const env = embeddedEnv({ LEDGER_DATA_DIR: dataDir, HOME: privateDir });
+    const run = await runCli(['migrate', '--json'], { env, ...(user === undefined ? {} : { user }) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(await clusterHomeOf(dataDir)).toBe(dataDir);
+    const cluster = await stat(path.join(dataDir, 'pg', 'PG_VERSION'));
+    expect(cluster.uid).toBe(user?.uid ?? process.getuid?.());
   }, 600_000);
 
   it('says in one line why, and exits 2, when the data dir cannot be made', async () => {

@@ -30,6 +30,8 @@ export type RunOptions = {
   readonly cwd?: string;
   /** Another copy of bin/ledger.mjs. */
   readonly cli?: string;
+  /** Run as this user (the test runs as root). */
+  readonly user?: { readonly uid: number; readonly gid: number };
   /** SIGKILL the run `delayMs` after stderr first shows `marker` (a kill at a delay, not a wait). */
   readonly killOn?: { readonly marker: string; readonly delayMs: number };
   /** Told when stderr first shows each of these, with the time it did. */
@@ -40,7 +42,7 @@ export type RunOptions = {
 export function runCli(args: readonly string[], options: RunOptions): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [options.cli ?? cliPath, ...args], {
-      env: options.env, cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'],
+      env: options.env, cwd: options.cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'], ...options.user,
     });
     let stdout = '';
     let stderr = '';

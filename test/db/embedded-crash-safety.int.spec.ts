@@ -6,8 +6,11 @@
 // before the database exists — and a normal run that follows must succeed, leave no
 // initdb temporary (nor the password file initdb reads) behind, and, when the killed run's server was left running, reuse it. As root, the data
 // dirs alternate between a folder the postgres user can enter (the cluster lives in it)
-// and a 0700 one (the cluster lives elsewhere). Every server is stopped at the end.
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+// and a 0700 one (the cluster lives elsewhere). Last, a postmaster.pid left naming a dead
+// process, or a live one that is not a postgres of the cluster (pids are reused), must not
+// stop the next start. Every server is stopped at the end.
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -100,4 +103,28 @@ describe('a first start killed at any moment', () => {
       await removeCluster(dataDir);
     }
   }, 900_000);
+
+  it('replaces a postmaster.pid whose process is gone, or is not a postgres of the cluster', async () => {
+    const dataDir = await freshDataDir(true);
+    const first = await migrate(dataDir);
+    expect(first.code, first.stderr).toBe(0);
+    const pidFile = path.join(await clusterHomeOf(dataDir), 'pg', 'postmaster.pid');
+    // As root the file names a process of the postgres user, which postgres itself would take for a live server.
+    const owner = isRoot ? await stat(path.dirname(pidFile)) : undefined;
+    const gone = spawn('true', [], { stdio: 'ignore' });
+    await new Promise((resolve) => gone.once('close', resolve));
+    const other = spawn('sleep', ['600'], { stdio: 'ignore', ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) });
+    try {
+      for (const [what, pid] of [['gone', gone.pid], ['not a postgres', other.pid]] as const) {
+        await writeFile(pidFile, `${pid}\n${path.dirname(pidFile)}\n${Math.floor(Date.now() / 1000)}\n5\n\n` +
+          '127.0.0.1\n  5432001    65536\nready   \n');
+        const run = await migrate(dataDir);
+        expect(run.code, `a postmaster.pid naming a process ${what}:\n${run.stderr}`).toBe(0);
+        expect(run.stderr).toContain('postgres: starting PostgreSQL');
+      }
+    } finally {
+      other.kill('SIGKILL');
+    }
+    await removeCluster(dataDir);
+  }, 300_000);
 });

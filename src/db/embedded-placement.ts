@@ -12,10 +12,10 @@
 // Run as anyone else, PostgreSQL runs as that user, from the package, under LEDGER_DATA_DIR.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, chown, copyFile, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError, invariant } from '../errors.ts';
-import { writePrivateFileAtomic } from '../storage/files.ts';
+import { privateFileMode } from '../storage/files.ts';
 
 /** The unprivileged user PostgreSQL runs as when this process is root. */
 export type Account = { readonly name: string; readonly uid: number; readonly gid: number };
@@ -187,8 +187,30 @@ export async function clusterHome(dataDir: string, account: Account | null): Pro
     throw new UserError('embedded_postgres', `the user ${account.name} cannot reach ${home}: make ` +
       `${relocationBase} and its parents enterable by others, or set DATABASE_URL`);
   }
-  await writePrivateFileAtomic(path.join(dataDir, locationFileName), `${home}\n`);
-  return home;
+  if (await recordOnce(dataDir, home)) return home;
+  // Another command's first start recorded its cluster first: that one is the data dir's.
+  await rm(home, { recursive: true, force: true });
+  const winner = await recordedHome(dataDir);
+  invariant(winner !== null, `${locationFileName} exists once another command recorded it`);
+  return winner;
+}
+
+const locationPrefix = `${locationFileName}.tmp-`;
+
+/** Writes pg-location unless it exists: written under a temporary name, then linked (which never overwrites). */
+async function recordOnce(dataDir: string, home: string): Promise<boolean> {
+  await removeStaleTemporaries(dataDir, locationPrefix);
+  const temporary = path.join(dataDir, temporaryName(locationPrefix));
+  await writeFile(temporary, `${home}\n`, { mode: privateFileMode });
+  try {
+    await link(temporary, path.join(dataDir, locationFileName));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await rm(temporary, { force: true });
+  }
 }
 
 /** The home recorded in LEDGER_DATA_DIR/pg-location; only a folder under clustersDir is accepted. */

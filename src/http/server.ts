@@ -7,6 +7,8 @@
 // its trail record in the same transaction as what it records.
 import Fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
+import { timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../ledger/canonical.ts';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { grantsAllowing, grantFor } from '../access-control/grants.ts';
@@ -29,6 +31,8 @@ declare module 'fastify' {
     permission?: RoutePermission;
     /** POST /api/access/tokens: a caller may also issue a token for themselves. */
     selfAllowed?: boolean;
+    /** GET /metrics: the configured scrape token (LEDGER_METRICS_TOKEN) is enough. */
+    scrapeTokenAllowed?: boolean;
   }
   interface FastifyRequest {
     caller: Caller | null;
@@ -46,6 +50,8 @@ export type HttpDependencies = {
   readonly version: string;
   /** Registers the routes of each concern (access, reports, lineage, …) on the app. */
   readonly routes: ReadonlyArray<(app: HttpApp) => Promise<void> | void>;
+  /** LEDGER_METRICS_TOKEN: a Prometheus scraper's bearer token for /metrics alone; null for none. */
+  readonly metricsScrapeToken?: string | null;
   /** Failed authentications allowed per client per window before 429 (default 10 per minute). */
   readonly authFailuresMax?: number;
 };
@@ -92,6 +98,7 @@ export async function buildHttpServer(deps: HttpDependencies): Promise<HttpApp> 
 function installGuard(app: HttpApp, deps: HttpDependencies): void {
   const authenticate = makeAuthenticator(deps.pool, deps.oidc);
   const limiter = new FailureLimiter(deps.authFailuresMax ?? 10, authWindowMs);
+  const scrapeHash = deps.metricsScrapeToken == null ? null : sha256(`Bearer ${deps.metricsScrapeToken}`);
   app.addHook('onRequest', async (request, reply) => {
     request.at = deps.clock();
     const permission = request.routeOptions.config?.permission;
@@ -102,6 +109,10 @@ function installGuard(app: HttpApp, deps: HttpDependencies): void {
       void reply.header('Retry-After', String(waitSeconds)).status(429)
         .send(errorBody('too_many_failures', `too many failed authentications; try again in ${waitSeconds} s`));
       return reply;
+    }
+    if (request.routeOptions.config?.scrapeTokenAllowed === true && scrapeHash !== null
+      && timingSafeEqual(sha256(request.headers.authorization ?? ''), scrapeHash)) {
+      return undefined;
     }
     const result = await authenticate(request.headers.authorization, request.at);
     if ('failure' in result) {

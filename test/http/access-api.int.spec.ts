@@ -10,6 +10,8 @@ import { buildHttpServer, type HttpApp } from '../../src/http/server.ts';
 import { accessRoutes } from '../../src/http/routes/access.ts';
 import { auditRoutes } from '../../src/http/routes/audit.ts';
 import { healthRoutes } from '../../src/http/routes/health.ts';
+import { metricsRoutes } from '../../src/http/routes/metrics.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 describe('the access API', () => {
@@ -23,7 +25,8 @@ describe('the access API', () => {
     db = await createTestDatabase();
     const ctx = { pool: db.pool, clock: () => now };
     app = await buildHttpServer({ pool: db.pool, clock: ctx.clock, logger: false, oidc: null, version: 'test',
-      authFailuresMax: 5, routes: [healthRoutes(db.pool, 'test'), accessRoutes(ctx), auditRoutes(db.pool)] });
+      authFailuresMax: 5, metricsScrapeToken: 'scrape-secret-0123456789',
+      routes: [healthRoutes(db.pool, 'test'), accessRoutes(ctx), auditRoutes(db.pool), metricsRoutes(createMetrics(db.pool))] });
     rootToken = (await bootstrapAdmin(ctx, 'cli:test', { name: 'Root', email: 'root@example.com' })).token;
   });
   afterAll(async () => {
@@ -137,6 +140,19 @@ describe('the access API', () => {
     const revoked = await app.inject({ method: 'DELETE', url: `/api/access/grants/${active.id}`,
       headers: bearer(rootToken), payload: { reason: 'moved teams' } });
     expect(revoked.json()).toEqual({ id: active.id, status: 'revoked' });
+  });
+
+  it('serves Prometheus metrics to metrics:read or the scrape token, and to nobody else', async () => {
+    const admin = await app.inject({ method: 'GET', url: '/metrics', headers: bearer(rootToken) });
+    expect(admin.statusCode).toBe(200);
+    expect(admin.body).toMatch(/^ledger_reconciliation_breaks_open 0$/m);
+    expect(admin.body).toMatch(/ledger_http_request_duration_seconds_count\{method="GET",route="\/api\/access\/users",status="200"\}/);
+    const scraper = await app.inject({ method: 'GET', url: '/metrics', headers: bearer('scrape-secret-0123456789') });
+    expect(scraper.statusCode).toBe(200);
+    const scrapeElsewhere = await app.inject({ method: 'GET', url: '/api/access/users',
+      headers: bearer('scrape-secret-0123456789') });
+    expect(scrapeElsewhere.statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
   });
 
   it('will not start with a route that declares no permission', async () => {

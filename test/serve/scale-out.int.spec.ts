@@ -1,0 +1,117 @@
+// Two `ledger serve` on one database and one broker: the consumer group splits the
+// partitions between them, one of them leads (a PostgreSQL advisory lock) and runs the
+// report schedule and the nightly reconciliation, and each occurrence runs once. Real
+// child processes of bin/ledger.mjs on the suite's broker and a fresh database, sharing
+// one signing key (LEDGER_SIGNING_KEY) as two machines would. The schedule (a daily report)
+// and the nightly job are set to the next whole minute, so that cron fires while both
+// run; then the leader is SIGKILLed and the other must take over (catching up, running
+// nothing twice), lose its lead when its lock's connection is cut, win it back, and stop
+// cleanly on SIGTERM, releasing the lock. Every run is counted per occurrence in the database.
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leaderLockKey } from '../../src/app/leader.ts';
+import { createKafkaLedger, ownedPartitions, waitUntil, type KafkaLedger, type LedgerChild } from '../support/kafka.ts';
+import { following, startServe, waitForLine } from './support.ts';
+
+const partitions = 4;
+const dayMs = 86_400_000;
+const leads = /leader: this process \(pid \d+\) is the leader/g;
+const leadCount = (child: LedgerChild) => child.stderr().match(leads)?.length ?? 0;
+const dateBefore = (instant: Date) => new Date(instant.getTime() - dayMs).toISOString().slice(0, 10);
+
+/** The next whole minute at least `marginMs` away: when cron will fire in the test. */
+function nextMinute(now: Date, marginMs: number): Date {
+  const minuteMs = 60_000;
+  return new Date(Math.ceil((now.getTime() + marginMs) / minuteMs) * minuteMs);
+}
+
+describe('two `ledger serve` on one database and one broker', () => {
+  let ledger: KafkaLedger;
+  const children: LedgerChild[] = [];
+  beforeAll(async () => {
+    ledger = await createKafkaLedger({ partitions, name: 'scale-out' });
+    await ledger.log.producer.ensureTopic(ledger.topic, partitions);
+  });
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.exited));
+    await ledger?.close();
+  });
+
+  it('split the partitions, run each schedule once, and hand over when the leader dies', async () => {
+    const fireAt = nextMinute(new Date(), 25_000);
+    const at = fireAt.toISOString().slice(11, 16);
+    const scheduleFile = path.join(ledger.dataDir, 'schedule.json');
+    await writeFile(scheduleFile, JSON.stringify({ catch_up_max: 5, schedules: [
+      { name: 'trial-balance-test', report: 'trial-balance', cadence: 'daily', at, params: { as_of: '{run_date}' } },
+    ] }));
+    const inbox = path.join(ledger.dataDir, 'inbox');
+    await mkdir(inbox, { recursive: true });
+    const key = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const env = { LEDGER_SCHEDULE_FILE: scheduleFile, LEDGER_RECON_TIME: at, LEDGER_RECON_INBOX: inbox,
+      LEDGER_LEADER_POLL_MS: '500', LEDGER_SIGNING_KEY: key };
+    const [a, b] = [startServe(ledger, [], env), startServe(ledger, [], env)] as [LedgerChild, LedgerChild];
+    children.push(a, b);
+
+    // Both follow, the group gave each a share of the partitions, and one of them leads.
+    await waitForLine(a, following, 'the first serve following');
+    await waitForLine(b, following, 'the second serve following');
+    await waitUntil('the partitions split between the two', () => {
+      const [ofA, ofB] = [ownedPartitions(a.stderr()), ownedPartitions(b.stderr())];
+      return ofA !== null && ofB !== null && ofA.length > 0 && ofB.length > 0 &&
+        [...ofA, ...ofB].sort().join() === '0,1,2,3';
+    }, 60_000, 100);
+    await waitUntil('a leader', () => leadCount(a) + leadCount(b) === 1, 30_000, 50);
+    const [leader, standby] = leadCount(a) === 1 ? [a, b] : [b, a];
+
+    // cron fires at `fireAt` with both running: the leader's runs are recorded once.
+    const db = ledger.observer;
+    const reportRuns = async () => (await db.query<{ due_at: Date; runs: number }>(
+      `SELECT s.due_at, count(*)::int AS runs FROM ledger.scheduled_runs s
+         JOIN ledger.report_runs r USING (run_id) GROUP BY s.due_at ORDER BY s.due_at`)).rows
+      .map((r) => [r.due_at.toISOString(), r.runs]);
+    const nightlyRuns = async () => (await db.query<{ run_date: string; runs: number }>(
+      `SELECT run_date::text, count(*)::int AS runs FROM ledger.reconciliation_runs
+        WHERE requested_by = 'reconciliation-job' GROUP BY run_date ORDER BY run_date`)).rows
+      .map((r) => [r.run_date, r.runs]);
+    const expectedReports = [[new Date(fireAt.getTime() - dayMs).toISOString(), 1], [fireAt.toISOString(), 1]];
+    const expectedNights = [[dateBefore(new Date(fireAt.getTime() - dayMs)), 1], [dateBefore(fireAt), 1]];
+    await waitUntil('the runs due at the fired minute', async () =>
+      (await reportRuns()).length === 2 && (await nightlyRuns()).length === 2, 100_000, 250);
+    // Both processes had their chance at the minute: the standby would have logged a run.
+    await waitForLine(leader, /reconciliation: run \S+ for \S+: /, 'the nightly run logged');
+    expect(standby.stderr()).not.toMatch(/reconciliation: run |scheduler: trial-balance-test due/);
+
+    // The leader dies; the standby takes over within seconds, catches up, and doubles nothing.
+    const killedAt = Date.now();
+    leader.kill('SIGKILL');
+    await leader.exited;
+    await waitUntil('the standby leading', () => leadCount(standby) === 1, 60_000, 50);
+    expect(Date.now() - killedAt).toBeLessThan(60_000);
+    await waitForLine(standby, /nightly reconciliation caught up 0 night\(s\)/, 'the new leader caught up');
+    expect(standby.stderr()).toMatch(/scheduler caught up 0 report runs/);
+    expect(await reportRuns()).toEqual(expectedReports);
+    expect(await nightlyRuns()).toEqual(expectedNights);
+
+    // Its lock's connection cut, it stops leading at once, then wins the lock again.
+    const holder = await db.query<{ pid: number }>(
+      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = $1 AND objsubid = 1
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, [leaderLockKey]);
+    expect(holder.rows).toHaveLength(1);
+    await db.query('SELECT pg_terminate_backend($1)', [holder.rows[0]?.pid]);
+    await waitForLine(standby, /leader: lost the leader lock .*; the schedulers are stopped/, 'leadership lost');
+    await waitUntil('leading again', () => leadCount(standby) === 2, 30_000, 50);
+
+    // SIGTERM: the schedulers stop, the lock is released, the projector stops, exit 0.
+    standby.kill('SIGTERM');
+    const run = await standby.exited;
+    expect(run.stderr).toMatch(/leader: stopped; the leader lock is released\n(.*\n)*ledger: stopped\n/);
+    expect(run.code).toBe(0);
+    const locks = await db.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = $1`, [leaderLockKey]);
+    expect(locks.rowCount).toBe(0);
+    expect(await reportRuns()).toEqual(expectedReports);
+    expect(await nightlyRuns()).toEqual(expectedNights);
+  });
+});

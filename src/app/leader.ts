@@ -60,7 +60,8 @@ async function campaign(o: LeaderOptions, signal: AbortSignal, state: { leading:
       failures = 0;
       while (!signal.aborted) {
         if (await tryLock(client, answerTimeoutMs(o))) {
-          await lead(client, lost, o, signal, state);
+          if (signal.aborted) await client.query('SELECT pg_advisory_unlock($1)', [leaderLockKey]);
+          else await lead(client, lost, o, signal, state);
           break;
         }
         const problem = await Promise.race([sleepMs(o.pollMs, signal).then(() => null), lost]);

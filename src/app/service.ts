@@ -2,8 +2,8 @@
 // order. Start: migrations, the log made ready (demo data as the policy says), the
 // projector caught up, a summary, then the leader election (the leader runs the
 // schedulers) and the projector following the log. Stop (the signal): the election
-// first (the schedulers stop, their run in hand finishes, the lock is released), then the
-// projector, then the database. Several services may share one database and one broker:
+// (the schedulers stop, their run in hand finishes, the lock is released) and the
+// projector (its batch in hand commits) at once, then the database once both are done. Several services may share one database and one broker:
 // the projector's consumer group splits the partitions, and the leader lock makes one of
 // them run each scheduled report and each night's reconciliation.
 import type { Config } from '../config.ts';
@@ -51,10 +51,16 @@ async function follow(ledger: Ledger, signal: AbortSignal, say: (line: string) =
   });
   say(`ledger: following the log; the leader runs the schedulers (lock polled every ${config.leaderPollMs} ms); ` +
     'Ctrl-C to stop');
+  // On the signal the schedulers stop and the lock is released at once, while the
+  // projector finishes its batch in hand.
+  let electionStopped: Promise<void> | null = null;
+  const stopElection = () => (electionStopped ??= election.stop());
+  signal.addEventListener('abort', stopElection, { once: true });
   try {
     await projectOnce(ledger, { follow: true, progress: true, signal });
   } finally {
-    await election.stop();
+    signal.removeEventListener('abort', stopElection);
+    await stopElection();
     await lockPool.end();
   }
 }

@@ -13,8 +13,13 @@ export type Config = {
   readonly topics: readonly string[];
   readonly embeddedPartitions: number;
   readonly httpPort: number;
-  /** The role the service works as (SET ROLE): it may append, never rewrite. */
-  readonly databaseRole: string;
+  /**
+   * LEDGER_DB_ROLE: the login role the service works as (it may append, never rewrite);
+   * null for `<database>_service`. Made and checked by src/db/service-login.ts.
+   */
+  readonly databaseRole: string | null;
+  /** LEDGER_SERVICE_DATABASE_URL: the service's login when a DBA made it; null to let the owner make it. */
+  readonly serviceDatabaseUrl: string | null;
   /** An Ed25519 private key in PEM, when not kept under dataDir. */
   readonly signingKeyPem: string | null;
   /** Reconciliation: the folder the nightly job takes each day's files from (processor-D.csv, bank-D.csv|xml). */
@@ -54,7 +59,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     topics: parseTopics(env.LEDGER_TOPICS ?? 'marketplace.events'),
     embeddedPartitions: parseInteger('LEDGER_PARTITIONS', env.LEDGER_PARTITIONS ?? '6', 1, 1024),
     httpPort: parseInteger('PORT', env.PORT ?? '8080', 0, 65535),
-    databaseRole: env.LEDGER_DB_ROLE ?? 'ledger_writer',
+    databaseRole: nonEmpty(env.LEDGER_DB_ROLE) === null ? null
+      : checkRoleName(nonEmpty(env.LEDGER_DB_ROLE) as string, 'LEDGER_DB_ROLE'),
+    serviceDatabaseUrl: nonEmpty(env.LEDGER_SERVICE_DATABASE_URL),
     signingKeyPem: nonEmpty(env.LEDGER_SIGNING_KEY),
     reconInboxDir: path.resolve(nonEmpty(env.LEDGER_RECON_INBOX) ?? path.join(dataDir, 'inbox')),
     reconTimeUtc: parseTimeOfDay('LEDGER_RECON_TIME', env.LEDGER_RECON_TIME ?? '02:00'),
@@ -107,4 +114,17 @@ function parseInteger(name: string, value: string, min: number, max: number): nu
     throw new UserError('bad_config', `${name}=${JSON.stringify(value)} is not a whole number from ${min} to ${max}`);
   }
   return parsed;
+}
+
+/** A PostgreSQL role name the service may log in as: plain, and none of the reserved ones. */
+function checkRoleName(name: string, variable: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
+    throw new UserError('bad_config', `${variable}=${JSON.stringify(name)} is not a role name ` +
+      '(lower-case letters, digits and _, at most 63, not starting with a digit)');
+  }
+  if (name === 'ledger_writer' || name === 'postgres' || name.startsWith('pg_')) {
+    throw new UserError('bad_config', `${variable}=${JSON.stringify(name)} is reserved; ` +
+      'name a login role of the service\'s own (default: <database>_service)');
+  }
+  return name;
 }

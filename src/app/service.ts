@@ -44,7 +44,7 @@ async function follow(ledger: Ledger, signal: AbortSignal, say: (line: string) =
   const reports = await reportContext(ledger);
   const schedule = await loadSchedule(config.scheduleFile);
   // The lock's session is a connection of its own: the service's pool recycles its own.
-  const lockPool = createPool(ledger.db.url, config.databaseRole, 1);
+  const lockPool = createPool(ledger.db.serviceUrl, null, 1);
   const election = startElection({
     pool: lockPool, pollMs: config.leaderPollMs, log: say,
     lead: () => startSchedulers({ reports, schedule, config, say }),
@@ -70,7 +70,7 @@ async function printSummary(
 ): Promise<void> {
   const { config } = ledger;
   say(`ledger: data in ${config.dataDir}`);
-  say(`ledger: PostgreSQL ${redactUrl(ledger.db.url)}`);
+  say(`ledger: PostgreSQL ${redactUrl(ledger.db.serviceUrl)} (the service's own login, ${ledger.db.serviceRole})`);
   say(`ledger: log ${config.kafkaBrokers === null ? `embedded, ${config.dataDir}/log` : config.kafkaBrokers.join(',')}`);
   say(`ledger: signed checkpoints in ${checkpointsDir(config.dataDir)}`);
   say(`ledger: projected ${caughtUp.posted} entries, ${caughtUp.duplicates} duplicates, ` +

@@ -7,6 +7,7 @@ import { generateEventStream } from '../generator/index.ts';
 import { readCheckpointFiles, writeCheckpoint } from '../integrity/checkpoints.ts';
 import { verifyLedger } from '../integrity/verify.ts';
 import { publishFile } from '../log/publish.ts';
+import { defaultServiceRole, rolesSql } from '../db/service-login.ts';
 import { loadSigningKey } from '../signing/keys.ts';
 import type { Command, CommandResult, ParsedArgs } from './main.ts';
 import { openLedger, projectOnce, withLedger } from './context.ts';
@@ -34,15 +35,28 @@ function month(flag: string, value: string | boolean | undefined): string {
 
 
 const migrateCommand: Command = {
-  usage: 'ledger migrate [--json]',
-  options: {},
+  usage: 'ledger migrate [--print-roles-sql] [--json]',
+  options: { 'print-roles-sql': boolean },
   positionals: 0,
-  run: ({ config }) => withLedger(config, { migrate: false }, async (ledger) => {
-    const result = await ledger.migrate();
-    return { json: result, text: result.applied.length === 0 ? 'schema is up to date'
-      : `applied ${result.applied.join(', ')}` };
-  }),
+  async run({ values, config }) {
+    if (values['print-roles-sql'] === true) return printRolesSql(config);
+    return withLedger(config, { migrate: true }, async (ledger) => {
+      const result = ledger.db.migration ?? { applied: [] };
+      return { json: { ...result, service_role: ledger.db.serviceRole }, text: result.applied.length === 0
+        ? `schema is up to date; the service logs in as ${ledger.db.serviceRole}`
+        : `applied ${result.applied.join(', ')}; the service logs in as ${ledger.db.serviceRole}` };
+    });
+  },
 };
+
+/** The roles a DBA creates once for DATABASE_URL, named from it (no connection is made). */
+function printRolesSql(config: ParsedArgs['config']): CommandResult {
+  const url = config.databaseUrl === null ? null : new URL(config.databaseUrl);
+  const database = url === null ? 'ledger' : decodeURIComponent(url.pathname.replace(/^\//, '')) || 'ledger';
+  const owner = url === null || url.username === '' ? 'ledger_owner' : decodeURIComponent(url.username);
+  const sql = rolesSql(database, owner, config.databaseRole ?? defaultServiceRole(database));
+  return { json: { sql }, text: sql.trimEnd() };
+}
 
 const generateCommand: Command = {
   usage: 'ledger events generate --seed N --rentals N --month YYYY-MM [--out FILE] [--bad] [--json]',

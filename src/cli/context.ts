@@ -2,7 +2,6 @@
 // in one place, closed in one place.
 import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/database.ts';
-import { migrate, type MigrationResult } from '../db/migrate.ts';
 import { writeCheckpoint } from '../integrity/checkpoints.ts';
 import { openLog } from '../log/open.ts';
 import { runProjector, type ProgressReport, type ProjectorResult } from '../projector/projector.ts';
@@ -11,20 +10,16 @@ import { loadSigningKey } from '../signing/keys.ts';
 export type Ledger = {
   readonly config: Config;
   readonly db: Database;
-  migrate(): Promise<MigrationResult>;
   close(): Promise<void>;
 };
 
+/** Migrates (as the owner, unless told not to), then works as the service's own login. */
 export async function openLedger(config: Config, options: { migrate?: boolean } = {}): Promise<Ledger> {
   const db = await openDatabase(config, {
     log: process.env.LEDGER_DEBUG === '1' ? (line) => process.stderr.write(`postgres: ${line}\n`) : () => undefined,
+    migrate: options.migrate !== false,
   });
-  const ledger: Ledger = { config, db, migrate: () => migrate(db.url), close: () => db.close() };
-  if (options.migrate !== false) await ledger.migrate().catch(async (error: unknown) => {
-    await db.close();
-    throw error;
-  });
-  return ledger;
+  return { config, db, close: () => db.close() };
 }
 
 export async function withLedger<T>(
@@ -62,7 +57,7 @@ export async function projectOnce(ledger: Ledger, options: ProjectOptions): Prom
       pool: db.pool, consumer, topics: config.topics, follow: options.follow, signal: controller.signal,
       batchMessagesMax: config.batchMessagesMax,
       ...(config.projectorThreads === 0 ? {} : {
-        threads: { count: config.projectorThreads, databaseUrl: db.url, databaseRole: config.databaseRole },
+        threads: { count: config.projectorThreads, databaseUrl: db.serviceUrl, databaseRole: null },
       }),
       checkpoint: async () => { await writeCheckpoint(db.pool, key, config.dataDir, new Date()); },
       ...(progress === undefined ? {} : { onBatch: progress }),

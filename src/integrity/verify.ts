@@ -6,6 +6,7 @@
 import type { Pool } from '../db/database.ts';
 import { check, problemsShownMax, type Check } from './chain-checks.ts';
 import { chainChecksInThread } from './chain-thread.ts';
+import { checkServiceLogin } from './service-login-check.ts';
 import type { CheckpointFile } from './checkpoints.ts';
 
 export type { Check } from './chain-checks.ts';
@@ -34,6 +35,7 @@ export async function verifyLedger(
 async function setBasedChecks(pool: Pool): Promise<Check[]> {
   return [
     await checkAppendOnly(pool),
+    await checkServiceLogin(pool),
     await checkCompleteness(pool),
     await checkBalancedEntries(pool),
     await checkTrialBalance(pool),

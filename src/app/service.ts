@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import { createPool, redactUrl, type Pool } from '../db/database.ts';
 import { checkpointsDir } from '../integrity/checkpoints.ts';
 import { fromMinor, toDecimalString, type CurrencyCode } from '../ledger/money.ts';
+import type { ScheduleFile } from '../reports/schedule.ts';
 import { loadSchedule } from '../reports/scheduler.ts';
 import { openLedger, projectOnce, type Ledger } from '../cli/context.ts';
 import { reportContext } from '../cli/report-commands.ts';
@@ -26,6 +27,7 @@ export type ServiceOptions = {
 
 /** Runs the service until `signal`; resolves once everything is stopped and closed. */
 export async function runService(config: Config, { demo, signal, say }: ServiceOptions): Promise<void> {
+  const schedule = await loadSchedule(config.scheduleFile);
   const ledger = await openLedger(config);
   try {
     await prepareLog(config, demo, say);
@@ -33,16 +35,17 @@ export async function runService(config: Config, { demo, signal, say }: ServiceO
     const caughtUp = await projectOnce(ledger, { follow: false, progress: true, signal });
     if (signal.aborted) return;
     await printSummary(ledger, caughtUp, say);
-    await follow(ledger, signal, say);
+    await follow(ledger, schedule, signal, say);
   } finally {
     await ledger.close();
   }
 }
 
-async function follow(ledger: Ledger, signal: AbortSignal, say: (line: string) => void): Promise<void> {
+async function follow(
+  ledger: Ledger, schedule: ScheduleFile, signal: AbortSignal, say: (line: string) => void,
+): Promise<void> {
   const { config } = ledger;
   const reports = await reportContext(ledger);
-  const schedule = await loadSchedule(config.scheduleFile);
   // The lock's session is a connection of its own: the service's pool recycles its own.
   const lockPool = createPool(ledger.db.serviceUrl, null, 1);
   const election = startElection({

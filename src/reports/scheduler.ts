@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { schedule as cronSchedule, type ScheduledTask } from 'node-cron';
 import type { Pool } from '../db/database.ts';
+import { UserError } from '../errors.ts';
 import { createRun, type ReportContext } from './runs.ts';
 import {
   cronExpression, missedOccurrences, occurrenceParams, parseScheduleFile, type Schedule, type ScheduleFile,
@@ -19,8 +20,14 @@ export const schedulerIdentity = 'scheduler';
 const scheduleFile = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'reports-templates',
   'schedule.json');
 
+/** The schedule file (LEDGER_SCHEDULE_FILE, else the package's); one that cannot be used is the user's to fix. */
 export async function loadSchedule(file: string | null = null): Promise<ScheduleFile> {
-  return parseScheduleFile(JSON.parse(await readFile(file ?? scheduleFile, 'utf8')));
+  const where = file ?? scheduleFile;
+  try {
+    return parseScheduleFile(JSON.parse(await readFile(where, 'utf8')));
+  } catch (error) {
+    throw new UserError('bad_config', `the report schedule ${where} cannot be used: ${(error as Error).message}`);
+  }
 }
 
 export type SchedulerLog = (line: string) => void;

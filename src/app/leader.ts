@@ -100,8 +100,9 @@ async function lead(
     }
   } catch (error) {
     state.leading = false;
+    const stopped = work.stop(); // the cron tasks stop now; a run in hand finishes (its key keeps it single)
     o.log(`leader: lost the leader lock (${(error as Error).message}); the schedulers are stopped`);
-    await work.stop();
+    await stopped;
     throw error;
   }
   state.leading = false;

@@ -12,8 +12,12 @@ import type { Client, Pool } from '../db/database.ts';
 import { invariant } from '../errors.ts';
 import { backoffDelayMs, sleepMs, type Backoff } from './retry.ts';
 
-/** pg_advisory_lock key of the leader (migrations hold 7_347_001). */
-export const leaderLockKey = 7_347_002;
+/**
+ * pg_advisory_lock key of the leader. Taken keys: 7_347_001 migrations (migrate.ts),
+ * 7_347_002 the service login (service-login.ts); sharing one would make a starting
+ * service wait for as long as the leader lives.
+ */
+export const leaderLockKey = 7_347_003;
 
 /** What only the leader runs; stop() ends it and resolves when its work in hand is done. */
 export type LeaderWork = { stop(): Promise<void> };

@@ -56,13 +56,14 @@ describe('two `ledger serve` on one database and one broker', () => {
     children.push(a, b);
 
     // Both follow, the group gave each a share of the partitions, and one of them leads.
-    await waitForLine(a, following, 'the first serve following');
-    await waitForLine(b, following, 'the second serve following');
+    // Generous deadlines: two cold starts (tsx, migrations, the group's first join) on a busy machine.
+    await waitForLine(a, following, 'the first serve following', 150_000);
+    await waitForLine(b, following, 'the second serve following', 150_000);
     await waitUntil('the partitions split between the two', () => {
       const [ofA, ofB] = [ownedPartitions(a.stderr()), ownedPartitions(b.stderr())];
       return ofA !== null && ofB !== null && ofA.length > 0 && ofB.length > 0 &&
         [...ofA, ...ofB].sort().join() === '0,1,2,3';
-    }, 60_000, 100);
+    }, 90_000, 100);
     await waitUntil('a leader', () => leadCount(a) + leadCount(b) === 1, 30_000, 50);
     const [leader, standby] = leadCount(a) === 1 ? [a, b] : [b, a];
 
@@ -113,5 +114,5 @@ describe('two `ledger serve` on one database and one broker', () => {
     expect(locks.rowCount).toBe(0);
     expect(await reportRuns()).toEqual(expectedReports);
     expect(await nightlyRuns()).toEqual(expectedNights);
-  });
+  }, 420_000);
 });

@@ -2,7 +2,8 @@
 // partitions between them, one of them leads (a PostgreSQL advisory lock) and runs the
 // report schedule and the nightly reconciliation, and each occurrence runs once. Real
 // child processes of bin/ledger.mjs on the suite's broker and a fresh database, sharing
-// one signing key (LEDGER_SIGNING_KEY) as two machines would. The schedule (a daily report)
+// one signing key (LEDGER_SIGNING_KEY) as two machines would. The second starts while the
+// first already leads (it must not wait on the leader's lock). The schedule (a daily report)
 // and the nightly job are set to the next whole minute, so that cron fires while both
 // run; then the leader is SIGKILLed and the other must take over (catching up, running
 // nothing twice), lose its lead when its lock's connection is cut, win it back, and stop
@@ -17,8 +18,8 @@ import { following, startServe, waitForLine } from './support.ts';
 
 const partitions = 4;
 const dayMs = 86_400_000;
-const leads = /leader: this process \(pid \d+\) is the leader/g;
-const leadCount = (child: LedgerChild) => child.stderr().match(leads)?.length ?? 0;
+const leads = /leader: this process \(pid \d+\) is the leader/;
+const leadCount = (child: LedgerChild) => child.stderr().match(new RegExp(leads, 'g'))?.length ?? 0;
 const dateBefore = (instant: Date) => new Date(instant.getTime() - dayMs).toISOString().slice(0, 10);
 
 /** The next whole minute at least `marginMs` away: when cron will fire in the test. */
@@ -41,7 +42,7 @@ describe('two `ledger serve` on one database and one broker', () => {
   });
 
   it('split the partitions, run each schedule once, and hand over when the leader dies', async () => {
-    const fireAt = nextMinute(new Date(), 25_000);
+    const fireAt = nextMinute(new Date(), 40_000);
     const at = fireAt.toISOString().slice(11, 16);
     const scheduleFile = path.join(ledger.dataDir, 'schedule.json');
     await writeFile(scheduleFile, JSON.stringify({ catch_up_max: 5, schedules: [
@@ -52,20 +53,23 @@ describe('two `ledger serve` on one database and one broker', () => {
     const key = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const env = { LEDGER_SCHEDULE_FILE: scheduleFile, LEDGER_RECON_TIME: at, LEDGER_RECON_INBOX: inbox,
       LEDGER_LEADER_POLL_MS: '500', LEDGER_SIGNING_KEY: key };
-    const [a, b] = [startServe(ledger, [], env), startServe(ledger, [], env)] as [LedgerChild, LedgerChild];
-    children.push(a, b);
-
-    // Both follow, the group gave each a share of the partitions, and one of them leads.
-    // Generous deadlines: two cold starts (tsx, migrations, the group's first join) on a busy machine.
-    await waitForLine(a, following, 'the first serve following', 150_000);
+    // The first one starts and leads; a second one joins it (a machine added to a running
+    // service): both follow, the group gives each a share of the partitions, one leads.
+    // Generous deadlines: cold starts (tsx, migrations, the group's join) on a busy machine.
+    const a = startServe(ledger, [], env);
+    children.push(a);
+    await waitForLine(a, leads, 'the first serve leading', 150_000);
+    const b = startServe(ledger, [], env);
+    children.push(b);
     await waitForLine(b, following, 'the second serve following', 150_000);
+    await waitForLine(a, following, 'the first serve following', 150_000);
     await waitUntil('the partitions split between the two', () => {
       const [ofA, ofB] = [ownedPartitions(a.stderr()), ownedPartitions(b.stderr())];
       return ofA !== null && ofB !== null && ofA.length > 0 && ofB.length > 0 &&
         [...ofA, ...ofB].sort().join() === '0,1,2,3';
     }, 90_000, 100);
-    await waitUntil('a leader', () => leadCount(a) + leadCount(b) === 1, 30_000, 50);
-    const [leader, standby] = leadCount(a) === 1 ? [a, b] : [b, a];
+    expect([leadCount(a), leadCount(b)]).toEqual([1, 0]);
+    const [leader, standby] = [a, b];
 
     // cron fires at `fireAt` with both running: the leader's runs are recorded once.
     const db = ledger.observer;
@@ -77,12 +81,17 @@ describe('two `ledger serve` on one database and one broker', () => {
       `SELECT run_date::text, count(*)::int AS runs FROM ledger.reconciliation_runs
         WHERE requested_by = 'reconciliation-job' GROUP BY run_date ORDER BY run_date`)).rows
       .map((r) => [r.run_date, r.runs]);
-    const expectedReports = [[new Date(fireAt.getTime() - dayMs).toISOString(), 1], [fireAt.toISOString(), 1]];
-    const expectedNights = [[dateBefore(new Date(fireAt.getTime() - dayMs)), 1], [dateBefore(fireAt), 1]];
+    // At the fired minute (or at the leader's start, on a machine slow enough to start after
+    // it): the report due then and the night before it, each run once.
+    const [dueReport, dueNight] = [fireAt.toISOString(), dateBefore(fireAt)];
     await waitUntil('the runs due at the fired minute', async () =>
-      (await reportRuns()).length === 2 && (await nightlyRuns()).length === 2, 100_000, 250);
-    // Both processes had their chance at the minute: the standby would have logged a run.
-    await waitForLine(leader, /reconciliation: run \S+ for \S+: /, 'the nightly run logged');
+      (await reportRuns()).some(([due]) => due === dueReport) && (await nightlyRuns()).some(([date]) => date === dueNight),
+    150_000, 250);
+    await waitForLine(leader, new RegExp(`reconciliation: run \\S+ for ${dueNight}: `), 'the nightly run logged');
+    const [expectedReports, expectedNights] = [await reportRuns(), await nightlyRuns()];
+    expect(expectedReports.map(([, runs]) => runs)).toEqual(expectedReports.map(() => 1));
+    expect(expectedNights.map(([, runs]) => runs)).toEqual(expectedNights.map(() => 1));
+    // Both processes had their chance at the minute: the standby ran nothing.
     expect(standby.stderr()).not.toMatch(/reconciliation: run |scheduler: trial-balance-test due/);
 
     // The leader dies; the standby takes over within seconds, catches up, and doubles nothing.

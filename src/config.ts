@@ -39,11 +39,19 @@ export type Config = {
    * (batch-workers.ts); 0 projects on the main thread.
    */
   readonly projectorThreads: number;
+  /**
+   * Scale-out: how often a standby `ledger serve` tries to take the leader lock, and the
+   * leader checks it still holds it (LEDGER_LEADER_POLL_MS, default 10 s).
+   */
+  readonly leaderPollMs: number;
+  /** The report schedule (LEDGER_SCHEDULE_FILE, default reports-templates/schedule.json). */
+  readonly scheduleFile: string | null;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(env.LEDGER_DATA_DIR ?? './.ledger');
   const brokers = nonEmpty(env.KAFKA_BROKERS);
+  const scheduleFile = nonEmpty(env.LEDGER_SCHEDULE_FILE);
   return {
     dataDir,
     databaseUrl: nonEmpty(env.DATABASE_URL),
@@ -62,6 +70,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batchMessagesMax: parseInteger('LEDGER_BATCH_MESSAGES', env.LEDGER_BATCH_MESSAGES ?? String(limits.batchMessagesMax),
       1, limits.batchMessagesMax),
     projectorThreads: parseInteger('LEDGER_PROJECTOR_THREADS', env.LEDGER_PROJECTOR_THREADS ?? '2', 0, 16),
+    leaderPollMs: parseInteger('LEDGER_LEADER_POLL_MS', env.LEDGER_LEADER_POLL_MS ?? '10000', 100, 60_000),
+    scheduleFile: scheduleFile === null ? null : path.resolve(scheduleFile),
     publicUrl: (nonEmpty(env.LEDGER_PUBLIC_URL) ?? `http://localhost:${env.PORT ?? '8080'}`).replace(/\/+$/, ''),
   };
 }

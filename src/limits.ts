@@ -23,6 +23,8 @@ export const limits = {
   requestBodyBytesMax: 256 * 1024,
   /** Entries between two signed checkpoints while projecting. */
   checkpointEntriesInterval: 50_000,
+  /** Nights the nightly reconciliation catches up after downtime (the newest ones). */
+  nightlyCatchUpDaysMax: 40,
 } as const;
 
 invariant(limits.batchMessagesMax > 0, 'a batch holds at least one message');

@@ -166,11 +166,11 @@ const checkpointCommand: Command = {
 };
 
 const serveCommand: Command = {
-  usage: 'ledger serve',
-  options: {},
+  usage: 'ledger serve [--demo | --no-demo]',
+  options: { demo: { type: 'boolean' }, 'no-demo': { type: 'boolean' } },
   positionals: 0,
-  async run({ config }): Promise<CommandResult> {
-    await serve(config);
+  async run({ config, values }): Promise<CommandResult> {
+    await serve(config, { demo: values.demo === true, noDemo: values['no-demo'] === true });
     return { json: {}, text: '' };
   },
 };

@@ -44,8 +44,13 @@ export async function projectOnce(ledger: Ledger, options: ProjectOptions): Prom
   const controller = new AbortController();
   const stop = () => controller.abort();
   options.signal?.addEventListener('abort', stop);
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  if (options.signal?.aborted === true) stop();
+  // A caller with a signal (serve) owns the process's signals; a one-shot command stops here.
+  const ownSignals = options.signal === undefined;
+  if (ownSignals) {
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  }
   const progress = options.progress ? progressReporter() : undefined;
   try {
     return await runProjector({
@@ -58,8 +63,11 @@ export async function projectOnce(ledger: Ledger, options: ProjectOptions): Prom
       ...(progress === undefined ? {} : { onBatch: progress }),
     });
   } finally {
-    process.removeListener('SIGTERM', stop);
-    process.removeListener('SIGINT', stop);
+    if (ownSignals) {
+      process.removeListener('SIGTERM', stop);
+      process.removeListener('SIGINT', stop);
+    }
+    options.signal?.removeEventListener('abort', stop);
     await consumer.close();
     await log.producer.close();
   }

@@ -2,8 +2,9 @@
 // unset in the child), killing it at a phase of its first start, and cleaning up every
 // server such a run leaves: found through the cluster's postmaster.pid, wherever the
 // cluster lives (LEDGER_DATA_DIR/pg, or the folder LEDGER_DATA_DIR/pg-location names).
-import { spawn } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 export const cliPath = path.resolve('bin/ledger.mjs');
@@ -32,10 +33,12 @@ export type RunOptions = {
   readonly cli?: string;
   /** Run as this user (the test runs as root). */
   readonly user?: { readonly uid: number; readonly gid: number };
-  /** SIGKILL the run `delayMs` after stderr first shows `marker` (a kill at a delay, not a wait). */
-  readonly killOn?: { readonly marker: string; readonly delayMs: number };
-  /** Told when stderr first shows each of these, with the time it did. */
-  readonly watch?: { readonly markers: readonly string[]; readonly seen: Map<string, number> };
+  /**
+   * SIGKILL the run once stderr shows `marker` and then, when given, once initdb's
+   * temporary cluster holds `initdbPath` (a condition, polled, so the kill lands inside
+   * initdb however slow the machine is today).
+   */
+  readonly killOn?: { readonly marker: string; readonly initdbPath?: string; readonly dataDir?: string };
 };
 
 /** Runs the CLI to its end (or to its kill). */
@@ -51,13 +54,11 @@ export function runCli(args: readonly string[], options: RunOptions): Promise<Cl
     child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      for (const marker of options.watch?.markers ?? []) {
-        if (stderr.includes(marker) && !options.watch?.seen.has(marker)) options.watch?.seen.set(marker, Date.now());
-      }
       const kill = options.killOn;
       if (kill !== undefined && !armed && stderr.includes(kill.marker)) {
         armed = true;
-        setTimeout(() => child.kill('SIGKILL'), kill.delayMs);
+        if (kill.initdbPath === undefined || kill.dataDir === undefined) child.kill('SIGKILL');
+        else void killWhenInitdbHolds(child, kill.dataDir, kill.initdbPath);
       }
     });
     child.once('error', reject);
@@ -66,6 +67,23 @@ export function runCli(args: readonly string[], options: RunOptions): Promise<Cl
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+const pollMs = 5;
+
+/** Kills `child` as soon as a `pg.initdb-*` folder of the cluster's home holds `relative` under pgdata. */
+async function killWhenInitdbHolds(child: ChildProcess, dataDir: string, relative: string): Promise<void> {
+  while (child.exitCode === null && child.signalCode === null) {
+    const home = await clusterHomeOf(dataDir);
+    const temporaries = (await readdir(home).catch(() => [])).filter((name) => name.startsWith('pg.initdb-'));
+    for (const name of temporaries) {
+      if (existsSync(path.join(home, name, 'pgdata', relative))) {
+        child.kill('SIGKILL');
+        return;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }
 
 /** The folder holding the cluster `pg`: the data dir, or the one its pg-location names. */

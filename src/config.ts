@@ -13,6 +13,12 @@ export type Config = {
   readonly topics: readonly string[];
   readonly embeddedPartitions: number;
   readonly httpPort: number;
+  /** LEDGER_HTTP_HOST: the address `serve` listens on (default 127.0.0.1; 0.0.0.0 for every interface). */
+  readonly httpHost: string;
+  /** OIDC bearer JWTs, when LEDGER_OIDC_ISSUER is set: the issuer, the audience, the JWKS to verify with. */
+  readonly oidc: { readonly issuer: string; readonly audience: string; readonly jwksUrl: string | null } | null;
+  /** LEDGER_METRICS_TOKEN: a Prometheus scraper's bearer token for GET /metrics alone. */
+  readonly metricsScrapeToken: string | null;
   /**
    * LEDGER_DB_ROLE: the login role the service works as (it may append, never rewrite);
    * null for `<database>_service`. Made and checked by src/db/service-login.ts.
@@ -59,6 +65,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     topics: parseTopics(env.LEDGER_TOPICS ?? 'marketplace.events'),
     embeddedPartitions: parseInteger('LEDGER_PARTITIONS', env.LEDGER_PARTITIONS ?? '6', 1, 1024),
     httpPort: parseInteger('PORT', env.PORT ?? '8080', 0, 65535),
+    httpHost: parseHost(nonEmpty(env.LEDGER_HTTP_HOST) ?? '127.0.0.1'),
+    oidc: parseOidc(env),
+    metricsScrapeToken: parseSecret('LEDGER_METRICS_TOKEN', nonEmpty(env.LEDGER_METRICS_TOKEN)),
     databaseRole: nonEmpty(env.LEDGER_DB_ROLE) === null ? null
       : checkRoleName(nonEmpty(env.LEDGER_DB_ROLE) as string, 'LEDGER_DB_ROLE'),
     serviceDatabaseUrl: nonEmpty(env.LEDGER_SERVICE_DATABASE_URL),
@@ -127,4 +136,45 @@ function checkRoleName(name: string, variable: string): string {
       'name a login role of the service\'s own (default: <database>_service)');
   }
   return name;
+}
+
+function parseHost(value: string): string {
+  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(value)) {
+    throw new UserError('bad_config', `LEDGER_HTTP_HOST=${JSON.stringify(value)} is not a host name or address`);
+  }
+  return value;
+}
+
+function parseHttpsUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UserError('bad_config', `${name}=${JSON.stringify(value)} is not a URL`);
+  }
+  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+    throw new UserError('bad_config', `${name} must be https (http only on localhost)`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/** OIDC: all of issuer and audience, or none; the JWKS, unless given, is the issuer's discovery document's. */
+function parseOidc(env: NodeJS.ProcessEnv): Config['oidc'] {
+  const issuer = nonEmpty(env.LEDGER_OIDC_ISSUER);
+  const audience = nonEmpty(env.LEDGER_OIDC_AUDIENCE);
+  if (issuer === null && audience === null) return null;
+  if (issuer === null || audience === null) {
+    throw new UserError('bad_config', 'LEDGER_OIDC_ISSUER and LEDGER_OIDC_AUDIENCE go together: set both or neither');
+  }
+  const jwks = nonEmpty(env.LEDGER_OIDC_JWKS_URL);
+  return { issuer: parseHttpsUrl('LEDGER_OIDC_ISSUER', issuer), audience,
+    jwksUrl: jwks === null ? null : parseHttpsUrl('LEDGER_OIDC_JWKS_URL', jwks) };
+}
+
+function parseSecret(name: string, value: string | null): string | null {
+  if (value !== null && value.length < 24) {
+    throw new UserError('bad_config', `${name} must be at least 24 characters: it is a password for a machine`);
+  }
+  return value;
 }

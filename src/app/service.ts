@@ -17,6 +17,12 @@ import { reportContext } from '../cli/report-commands.ts';
 import { prepareLog, type DemoPolicy } from './demo.ts';
 import { startElection } from './leader.ts';
 import { startSchedulers } from './schedulers.ts';
+import { buildApp, listen } from './http.ts';
+import type { HttpApp } from '../http/server.ts';
+import { createMetrics } from '../observability/metrics.ts';
+import type { ProgressReport } from '../projector/projector.ts';
+import { adminsInForce } from '../access-control/store.ts';
+import { bootstrapAdmin } from '../access-control/service.ts';
 
 export type ServiceOptions = {
   readonly demo: DemoPolicy;
@@ -29,20 +35,49 @@ export type ServiceOptions = {
 export async function runService(config: Config, { demo, signal, say }: ServiceOptions): Promise<void> {
   const schedule = await loadSchedule(config.scheduleFile);
   const ledger = await openLedger(config);
+  let app: HttpApp | null = null;
   try {
+    const metrics = createMetrics(ledger.db.pool);
+    app = await buildApp(config, { pool: ledger.db.pool, metrics, clock: () => new Date() });
+    const url = await listen(app, config);
     await prepareLog(config, demo, say);
     if (signal.aborted) return;
-    const caughtUp = await projectOnce(ledger, { follow: false, progress: true, signal });
+    const onBatch = (report: ProgressReport) => metrics.observeBatch(report);
+    const caughtUp = await projectOnce(ledger, { follow: false, progress: true, signal, onBatch });
     if (signal.aborted) return;
     await printSummary(ledger, caughtUp, say);
-    await follow(ledger, schedule, signal, say);
+    await sayHowToLogIn(ledger, url, say);
+    await follow(ledger, schedule, signal, say, onBatch);
   } finally {
+    await app?.close();
     await ledger.close();
   }
 }
 
+/**
+ * The URL and how to log in. On the embedded defaults with no admin yet, the first admin
+ * is made here and its token shown this once; elsewhere an operator bootstraps by hand.
+ */
+async function sayHowToLogIn(ledger: Ledger, url: string, say: (line: string) => void): Promise<void> {
+  say(`ledger: API at ${url}/api (OpenAPI: ${url}/api/openapi.json; health: ${url}/api/health)`);
+  const ctx = { pool: ledger.db.pool, clock: () => new Date() };
+  if ((await adminsInForce(ctx.pool, ctx.clock())).length > 0) {
+    say('ledger: log in with an API token: `npx ledger access token --as ADMIN --user YOU` issues one');
+    return;
+  }
+  if (ledger.config.databaseUrl !== null) {
+    say('ledger: no admin yet: `npx ledger access bootstrap --name NAME --email EMAIL` makes the first, with its token');
+    return;
+  }
+  const first = await bootstrapAdmin(ctx, 'serve:first-start', { name: 'Administrator', email: null });
+  say(`ledger: first admin "${first.user.id}" made; its API token, shown this once (keep it):`);
+  say(`ledger:   ${first.token}`);
+  say(`ledger: try: curl -H "Authorization: Bearer ${first.token}" ${url}/api/access/users`);
+}
+
 async function follow(
   ledger: Ledger, schedule: ScheduleFile, signal: AbortSignal, say: (line: string) => void,
+  onBatch: (report: ProgressReport) => void,
 ): Promise<void> {
   const { config } = ledger;
   const reports = await reportContext(ledger);
@@ -60,7 +95,7 @@ async function follow(
   const stopElection = () => (electionStopped ??= election.stop());
   signal.addEventListener('abort', stopElection, { once: true });
   try {
-    await projectOnce(ledger, { follow: true, progress: true, signal });
+    await projectOnce(ledger, { follow: true, progress: true, signal, onBatch });
   } finally {
     signal.removeEventListener('abort', stopElection);
     await stopElection();

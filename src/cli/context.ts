@@ -33,7 +33,13 @@ export async function withLedger<T>(
   }
 }
 
-export type ProjectOptions = { follow: boolean; progress: boolean; signal?: AbortSignal };
+export type ProjectOptions = {
+  follow: boolean;
+  progress: boolean;
+  signal?: AbortSignal;
+  /** Told of every committed batch (the service's metrics). */
+  onBatch?: (report: ProgressReport) => void;
+};
 
 /** Projects until caught up (or, following, until the signal), with signed checkpoints. */
 export async function projectOnce(ledger: Ledger, options: ProjectOptions): Promise<ProjectorResult> {
@@ -60,7 +66,10 @@ export async function projectOnce(ledger: Ledger, options: ProjectOptions): Prom
         threads: { count: config.projectorThreads, databaseUrl: db.serviceUrl, databaseRole: null },
       }),
       checkpoint: async () => { await writeCheckpoint(db.pool, key, config.dataDir, new Date()); },
-      ...(progress === undefined ? {} : { onBatch: progress }),
+      ...(progress === undefined && options.onBatch === undefined ? {} : { onBatch: (report: ProgressReport) => {
+        progress?.(report);
+        options.onBatch?.(report);
+      } }),
     });
   } finally {
     if (ownSignals) {

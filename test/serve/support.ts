@@ -18,7 +18,7 @@ export async function waitForLine(child: LedgerChild, pattern: RegExp, what: str
 
 /** `ledger serve ARGS` on the ledger, light on CPU (the projector on its main thread). */
 export function startServe(ledger: KafkaLedger, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): LedgerChild {
-  return startLedger(ledger, ['serve', ...args], { LEDGER_PROJECTOR_THREADS: '0', ...env });
+  return startLedger(ledger, ['serve', ...args], { LEDGER_PROJECTOR_THREADS: '0', PORT: '0', ...env });
 }
 
 export const following = /ledger: following the log/;

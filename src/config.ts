@@ -17,6 +17,8 @@ export type Config = {
   readonly databaseRole: string;
   /** An Ed25519 private key in PEM, when not kept under dataDir. */
   readonly signingKeyPem: string | null;
+  /** LEDGER_TRUSTED_KEYS: paths of Ed25519 public keys (PEM, SPKI) trusted besides the service's own (trust.ts). */
+  readonly trustedKeyFiles: readonly string[];
   /** Reconciliation: the folder the nightly job takes each day's files from (processor-D.csv, bank-D.csv|xml). */
   readonly reconInboxDir: string;
   /** Reconciliation: when the nightly job runs, `HH:MM` in UTC. */
@@ -48,6 +50,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpPort: parseInteger('PORT', env.PORT ?? '8080', 0, 65535),
     databaseRole: env.LEDGER_DB_ROLE ?? 'ledger_writer',
     signingKeyPem: nonEmpty(env.LEDGER_SIGNING_KEY),
+    trustedKeyFiles: (nonEmpty(env.LEDGER_TRUSTED_KEYS) ?? '').split(':').map((p) => p.trim())
+      .filter((p) => p !== '').map((p) => path.resolve(p)),
     reconInboxDir: path.resolve(nonEmpty(env.LEDGER_RECON_INBOX) ?? path.join(dataDir, 'inbox')),
     reconTimeUtc: parseTimeOfDay('LEDGER_RECON_TIME', env.LEDGER_RECON_TIME ?? '02:00'),
     reconGraceDays: parseInteger('LEDGER_RECON_GRACE_DAYS', env.LEDGER_RECON_GRACE_DAYS ?? '2', 0, 60),

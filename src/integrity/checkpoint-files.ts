@@ -17,11 +17,10 @@ export async function checkCheckpointFiles(pool: Pool, dir: string): Promise<Che
     if (error.code !== 'ENOENT') unreadable = error.code ?? 'error';
     return [] as string[];
   }));
-  if (unreadable !== null) return check('checkpoint_files', [`cannot read ${dir} (${unreadable})`], '');
-  const rows = await pool.query<{ checkpoint_id: string; body: string; signature: string }>(
-    `SELECT checkpoint_id, body, encode(signature, 'base64') AS signature FROM ledger.checkpoints
-      ORDER BY checkpoint_id`);
+  const rows = await pool.query<{ checkpoint_id: string; body: string; signature: Buffer }>(
+    'SELECT checkpoint_id, body, signature FROM ledger.checkpoints ORDER BY checkpoint_id');
   const problems = new Problems(problemsShownMax);
+  if (unreadable !== null) problems.add(`cannot read ${dir} (${unreadable})`);
   for (const row of rows.rows) {
     const name = checkpointFileName(Number(row.checkpoint_id));
     if (!names.delete(name)) {
@@ -32,7 +31,7 @@ export async function checkCheckpointFiles(pool: Pool, dir: string): Promise<Che
     const file = await readExported(path.join(dir, name));
     if (file === null) problems.add(`checkpoint ${row.checkpoint_id}: its file ${name} is not a checkpoint file`);
     else if (file.checkpoint_id !== Number(row.checkpoint_id) || canonicalJson(file.body) !== row.body ||
-      file.signature !== row.signature) {
+      file.signature !== row.signature.toString('base64')) {
       problems.add(`checkpoint ${row.checkpoint_id}: its file ${name} differs from the database's checkpoint`);
     }
   }

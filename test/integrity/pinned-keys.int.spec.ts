@@ -9,13 +9,13 @@
 import { spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeCheckpoint } from '../../src/integrity/checkpoints.ts';
 import { createRun } from '../../src/reports/runs.ts';
-import { newPrivateKeyPem, privateKeyFromPem, signingKeyFile, type SigningKey } from '../../src/signing/keys.ts';
+import { keyIdOf, loadSigningKey, type SigningKey } from '../../src/signing/keys.ts';
 import { captureLine, createTestLedger, type TestLedger } from '../support/ledger.ts';
 
 type Verified = { ok: boolean; checks: Array<{ name: string; ok: boolean; detail: string }> };
@@ -26,7 +26,10 @@ afterEach(async () => {
   open = [];
 });
 
-/** A ledger with 12 posted captures and one checkpoint, projected by `ledger project` (which made the data dir's key). */
+/**
+ * A ledger with 12 posted captures and one checkpoint by the data dir's key, as `ledger
+ * project` leaves it (projected here, in this process: each spawned command costs seconds).
+ */
 async function projectedLedger() {
   const ledger = await createTestLedger({ partitions: 2 });
   open.push(ledger);
@@ -42,18 +45,26 @@ async function projectedLedger() {
     return JSON.parse(result.stdout) as Verified;
   };
   await ledger.publish(Array.from({ length: 12 }, (_, n) => captureLine(n)));
-  const projected = ledgerCommand(['project', '--json']);
-  expect(projected.status, projected.stderr).toBe(0);
-  return { ledger, ledgerCommand, verify };
+  await ledger.project();
+  const key = await loadSigningKey(ledger.dataDir, null);
+  expect(await writeCheckpoint(ledger.db.pool, key, ledger.dataDir, new Date())).not.toBeNull();
+  return { ledger, key, ledgerCommand, verify };
 }
 
 function failed(report: Verified): Record<string, string> {
   return Object.fromEntries(report.checks.filter((c) => !c.ok).map((c) => [c.name, c.detail]));
 }
 
-function otherKey(): SigningKey {
-  return privateKeyFromPem(newPrivateKeyPem(), 'a second key');
+function signingKeyOf(privateKey: KeyObject): SigningKey {
+  const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
+  return { keyId: keyIdOf(publicKeyPem), privateKey, publicKeyPem };
 }
+
+function otherKey(): SigningKey {
+  return signingKeyOf(generateKeyPairSync('ed25519').privateKey);
+}
+
+const signingKeyFile = (dataDir: string) => path.join(dataDir, 'keys', 'signing-ed25519.pem');
 
 /** One line on stderr, exit 2, no stack: a user's mistake (CLI.md). */
 function expectOneLineError(result: ReturnType<typeof spawnSync>, pattern: RegExp) {
@@ -175,7 +186,7 @@ describe('a new signing key is an explicit, recorded act', () => {
     expect(rotated.status, rotated.stderr).toBe(0);
     const rotation = JSON.parse(rotated.stdout);
     expect(rotation.previous_key).toBe('retired');
-    expect(await readFile(rotation.retired_file, 'utf8')).toBe(privateKeyFromPem(before, 'old').publicKeyPem);
+    expect(await readFile(rotation.retired_file, 'utf8')).toBe(signingKeyOf(createPrivateKey(before)).publicKeyPem);
     expect(await readFile(signingKeyFile(ledger.dataDir), 'utf8')).not.toBe(before);
     await ledger.publish([captureLine(103)]);
     expect(ledgerCommand(['project']).status).toBe(0);
@@ -199,11 +210,10 @@ describe('a new signing key is an explicit, recorded act', () => {
 
 describe('ledger report verify says whether it proved origin', () => {
   it('proves integrity only without a trusted key, origin with LEDGER_TRUSTED_KEYS or --public-key', async () => {
-    const { ledgerCommand } = await projectedLedger();
-    const made = ledgerCommand(['report', 'run', 'trial-balance', '--as-of', '2026-11-01T00:00:00Z', '--format',
-      'json', '--json']);
-    expect(made.status, made.stderr).toBe(0);
-    const { run_id: runId, files } = JSON.parse(made.stdout) as { run_id: string; files: Record<string, string> };
+    const { ledger, key, ledgerCommand } = await projectedLedger();
+    const { run_id: runId, files } = await createRun({ pool: ledger.db.pool, key, dataDir: ledger.dataDir,
+      lineageBaseUrl: 'http://localhost:8080/api/figures' },
+    { report: 'trial-balance', params: { as_of: '2026-11-01T00:00:00Z' }, requestedBy: 'test', now: new Date() });
     const auditor = await mkdtemp(path.join(os.tmpdir(), 'ledger-auditor-'));
     try {
       // Away from the service: no database, a data dir without a key.
@@ -217,7 +227,7 @@ describe('ledger report verify says whether it proved origin', () => {
       expect(offline([]).stdout).toMatch(/; origin not checked \(integrity only: /);
 
       const servicePem = path.join(auditor, 'service.pub.pem');
-      expect(ledgerCommand(['keys', 'export', '--out', servicePem]).status).toBe(0);
+      await writeFile(servicePem, key.publicKeyPem); // what `ledger keys export` writes
       const pinned = offline(['--json'], { LEDGER_TRUSTED_KEYS: servicePem });
       expect(JSON.parse(pinned.stdout)).toMatchObject({ ok: true, origin: 'proved', note: null });
       expect(JSON.parse(offline(['--public-key', servicePem, '--json']).stdout))

@@ -9,11 +9,15 @@
 import { spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { writeCheckpoint } from '../../src/integrity/checkpoints.ts';
+import { verifyLedger } from '../../src/integrity/verify.ts';
+import { signingKeyForLedger } from '../../src/signing/ledger-key.ts';
+import { loadTrustedKeys } from '../../src/signing/trust.ts';
 import { createRun } from '../../src/reports/runs.ts';
 import { keyIdOf, loadSigningKey, type SigningKey } from '../../src/signing/keys.ts';
 import { captureLine, createTestLedger, type TestLedger } from '../support/ledger.ts';
@@ -147,6 +151,28 @@ describe('ledger verify trusts pinned keys only', () => {
     expect(report.report_manifests).toMatch(new RegExp(`^report run ${forged.run_id}: signed by key [0-9a-f]{16}, ` +
       'which is not a trusted key'));
     expect(report.report_manifests).not.toContain(JSON.parse(made.stdout).run_id); // the service's own run passes
+  });
+});
+
+describe('checkpoints signed before the key id was the DER\'s', () => {
+  it('still verify, and their key still signs: the same public key under its earlier id', async () => {
+    const { ledger, key } = await projectedLedger();
+    // What an earlier version wrote: the id of the PEM text, for the same key.
+    const legacyId = createHash('sha256').update(key.publicKeyPem.trim()).digest('hex').slice(0, 16);
+    await ledger.publish([captureLine(105)]);
+    await ledger.project();
+    await writeCheckpoint(ledger.db.pool, { ...key, keyId: legacyId }, ledger.dataDir, new Date());
+    // Only the old-id checkpoint stays, as in a ledger that has signed nothing since.
+    await ledger.db.adminPool.query(`ALTER TABLE ledger.checkpoints DISABLE TRIGGER USER;
+      DELETE FROM ledger.checkpoints WHERE key_id <> '${legacyId}';
+      ALTER TABLE ledger.checkpoints ENABLE TRIGGER USER;
+      ALTER TABLE ledger.checkpoints ENABLE ALWAYS TRIGGER append_only_rows;
+      ALTER TABLE ledger.checkpoints ENABLE ALWAYS TRIGGER append_only_truncate`);
+    const config = loadConfig({ LEDGER_DATA_DIR: ledger.dataDir, DATABASE_URL: ledger.db.url });
+    const trusted = await loadTrustedKeys(config, key);
+    const report = await verifyLedger(ledger.db.pool, { trusted });
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    expect((await signingKeyForLedger(ledger.db.pool, config)).keyId).toBe(key.keyId);
   });
 });
 

@@ -7,7 +7,7 @@ import { generateEventStream } from '../generator/index.ts';
 import { checkpointsDir, readCheckpointFiles, writeCheckpoint } from '../integrity/checkpoints.ts';
 import { verifyLedger } from '../integrity/verify.ts';
 import { publishFile } from '../log/publish.ts';
-import { loadSigningKey, readSigningKey } from '../signing/keys.ts';
+import { readSigningKey, signingKeyFile } from '../signing/keys.ts';
 import { rotateSigningKey, signingKeyForLedger } from '../signing/ledger-key.ts';
 import { loadTrustedKeys } from '../signing/trust.ts';
 import type { Command, CommandResult, ParsedArgs } from './main.ts';
@@ -141,7 +141,12 @@ const keysExportCommand: Command = {
   options: { out: string },
   positionals: 0,
   async run({ values, config }) {
-    const key = await loadSigningKey(config.dataDir, config.signingKeyPem);
+    // Never creates a key: a new key for a ledger that has signed is `ledger keys rotate`'s to make.
+    const key = await readSigningKey(config.dataDir, config.signingKeyPem);
+    if (key === null) {
+      throw new UserError('no_signing_key', `no signing key in ${signingKeyFile(config.dataDir)} yet: the ledger's ` +
+        'first start makes one (`ledger project` or `npm start`); after a lost key, restore it or run `ledger keys rotate`');
+    }
     const file = path.resolve(typeof values.out === 'string' ? values.out : `ledger-public-key-${key.keyId}.pem`);
     await writeFile(file, key.publicKeyPem);
     return { json: { files: [file], key_id: key.keyId }, text: `public key ${key.keyId} written to ${file}` };

@@ -1,6 +1,8 @@
 // The Ed25519 signing key for checkpoints and report manifests: LEDGER_SIGNING_KEY (PEM)
-// when set, else a key kept under LEDGER_DATA_DIR/keys (created on first use, mode 0600).
-// Never in the repository. Auditors get the public key from `ledger keys export`.
+// when set, else a key kept under LEDGER_DATA_DIR/keys (created on a ledger's first start,
+// mode 0600; a file other accounts may read is refused). Never in the repository. Auditors
+// get the public key from `ledger keys export`. Whether a key may sign for a given ledger
+// is ledger-key.ts; which keys verify trusts is trust.ts.
 import {
   createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject,
 } from 'node:crypto';

@@ -28,6 +28,8 @@ export type Config = {
   readonly serviceDatabaseUrl: string | null;
   /** An Ed25519 private key in PEM, when not kept under dataDir. */
   readonly signingKeyPem: string | null;
+  /** LEDGER_TRUSTED_KEYS: paths of Ed25519 public keys (PEM, SPKI) trusted besides the service's own (trust.ts). */
+  readonly trustedKeyFiles: readonly string[];
   /** Reconciliation: the folder the nightly job takes each day's files from (processor-D.csv, bank-D.csv|xml). */
   readonly reconInboxDir: string;
   /** Reconciliation: when the nightly job runs, `HH:MM` in UTC. */
@@ -72,6 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : checkRoleName(nonEmpty(env.LEDGER_DB_ROLE) as string, 'LEDGER_DB_ROLE'),
     serviceDatabaseUrl: nonEmpty(env.LEDGER_SERVICE_DATABASE_URL),
     signingKeyPem: nonEmpty(env.LEDGER_SIGNING_KEY),
+    trustedKeyFiles: (nonEmpty(env.LEDGER_TRUSTED_KEYS) ?? '').split(':').map((p) => p.trim())
+      .filter((p) => p !== '').map((p) => path.resolve(p)),
     reconInboxDir: path.resolve(nonEmpty(env.LEDGER_RECON_INBOX) ?? path.join(dataDir, 'inbox')),
     reconTimeUtc: parseTimeOfDay('LEDGER_RECON_TIME', env.LEDGER_RECON_TIME ?? '02:00'),
     reconGraceDays: parseInteger('LEDGER_RECON_GRACE_DAYS', env.LEDGER_RECON_GRACE_DAYS ?? '2', 0, 60),

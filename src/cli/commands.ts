@@ -4,11 +4,13 @@ import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { generateEventStream } from '../generator/index.ts';
-import { readCheckpointFiles, writeCheckpoint } from '../integrity/checkpoints.ts';
+import { checkpointsDir, readCheckpointFiles, writeCheckpoint } from '../integrity/checkpoints.ts';
 import { verifyLedger } from '../integrity/verify.ts';
 import { publishFile } from '../log/publish.ts';
 import { defaultServiceRole, rolesSql } from '../db/service-login.ts';
-import { loadSigningKey } from '../signing/keys.ts';
+import { readSigningKey, signingKeyFile } from '../signing/keys.ts';
+import { rotateSigningKey, signingKeyForLedger } from '../signing/ledger-key.ts';
+import { loadTrustedKeys } from '../signing/trust.ts';
 import type { Command, CommandResult, ParsedArgs } from './main.ts';
 import { openLedger, projectOnce, withLedger } from './context.ts';
 import { serve } from './serve.ts';
@@ -122,21 +124,31 @@ const quarantineListCommand: Command = {
   }),
 };
 
+/**
+ * Trusts only pinned keys (trust.ts): the service's own (never created here: an auditor's
+ * machine may have none), the data dir's retired ones, LEDGER_TRUSTED_KEYS.
+ */
 const verifyCommand: Command = {
   usage: 'ledger verify [--checkpoints DIR] [--json]',
   options: { checkpoints: string },
   positionals: 0,
-  run: ({ values, config }) => withLedger(config, {}, async (ledger) => {
-    const dir = values.checkpoints;
-    const exported = typeof dir === 'string'
-      ? (await readCheckpointFiles(dir).catch(() => {
-        throw new UserError('bad_flag', `--checkpoints ${dir}: cannot read checkpoint files there`);
-      })).map((f) => f.file)
-      : undefined;
-    const report = await verifyLedger(ledger.db.pool, exported === undefined ? {} : { exportedCheckpoints: exported });
-    const text = report.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n');
-    return { json: report, text, exitCode: report.ok ? 0 : 1 };
-  }),
+  run: async ({ values, config }) => {
+    const trusted = await loadTrustedKeys(config, await readSigningKey(config.dataDir, config.signingKeyPem));
+    return withLedger(config, {}, async (ledger) => {
+      const dir = values.checkpoints;
+      const exported = typeof dir === 'string'
+        ? (await readCheckpointFiles(dir).catch(() => {
+          throw new UserError('bad_flag', `--checkpoints ${dir}: cannot read checkpoint files there`);
+        })).map((f) => f.file)
+        : undefined;
+      const report = await verifyLedger(ledger.db.pool, {
+        trusted, checkpointsDir: checkpointsDir(config.dataDir),
+        ...exported === undefined ? {} : { exportedCheckpoints: exported },
+      });
+      const text = report.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n');
+      return { json: report, text, exitCode: report.ok ? 0 : 1 };
+    });
+  },
 };
 
 const keysExportCommand: Command = {
@@ -144,11 +156,33 @@ const keysExportCommand: Command = {
   options: { out: string },
   positionals: 0,
   async run({ values, config }) {
-    const key = await loadSigningKey(config.dataDir, config.signingKeyPem);
+    // Never creates a key: a new key for a ledger that has signed is `ledger keys rotate`'s to make.
+    const key = await readSigningKey(config.dataDir, config.signingKeyPem);
+    if (key === null) {
+      throw new UserError('no_signing_key', `no signing key in ${signingKeyFile(config.dataDir)} yet: the ledger's ` +
+        'first start makes one (`ledger project` or `npm start`); after a lost key, restore it or run `ledger keys rotate`');
+    }
     const file = path.resolve(typeof values.out === 'string' ? values.out : `ledger-public-key-${key.keyId}.pem`);
     await writeFile(file, key.publicKeyPem);
     return { json: { files: [file], key_id: key.keyId }, text: `public key ${key.keyId} written to ${file}` };
   },
+};
+
+const keysRotateCommand: Command = {
+  usage: 'ledger keys rotate [--json]',
+  options: {},
+  positionals: 0,
+  run: ({ config }) => withLedger(config, {}, async (ledger) => {
+    const rotation = await rotateSigningKey(ledger.db.pool, config, `cli:${process.env.USER ?? 'operator'}`,
+      new Date());
+    const before = rotation.previous_key === 'retired'
+      ? `key ${rotation.previous_key_id} is retired; its public key ${rotation.retired_file} stays trusted`
+      : rotation.previous_key === 'replaced'
+        ? `what key ${rotation.signed_before.join(', ') || '(none)'} signed verifies only once its public key is ` +
+          'in LEDGER_TRUSTED_KEYS'
+        : 'nothing had been signed before';
+    return { json: rotation, text: `signing key ${rotation.key_id} from now on; ${before}` };
+  }),
 };
 
 const checkpointCommand: Command = {
@@ -156,7 +190,7 @@ const checkpointCommand: Command = {
   options: {},
   positionals: 0,
   run: ({ config }) => withLedger(config, {}, async (ledger) => {
-    const key = await loadSigningKey(config.dataDir, config.signingKeyPem);
+    const key = await signingKeyForLedger(ledger.db.pool, config);
     const file = await writeCheckpoint(ledger.db.pool, key, config.dataDir, new Date());
     return {
       json: { checkpoint_id: file?.checkpoint_id ?? null, merkle_root: file?.body.merkle_root ?? null },
@@ -185,6 +219,7 @@ export const commands: Record<string, Command> = {
   verify: verifyCommand,
   ...reportCommands,
   'keys export': keysExportCommand,
+  'keys rotate': keysRotateCommand,
   checkpoint: checkpointCommand,
   reconcile: reconcileCommand,
   'reconcile resolve': resolveBreakCommand,

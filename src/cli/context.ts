@@ -5,7 +5,7 @@ import { openDatabase, type Database } from '../db/database.ts';
 import { writeCheckpoint } from '../integrity/checkpoints.ts';
 import { openLog } from '../log/open.ts';
 import { runProjector, type ProgressReport, type ProjectorResult } from '../projector/projector.ts';
-import { loadSigningKey } from '../signing/keys.ts';
+import { signingKeyForLedger } from '../signing/ledger-key.ts';
 
 export type Ledger = {
   readonly config: Config;
@@ -45,7 +45,7 @@ export type ProjectOptions = {
 export async function projectOnce(ledger: Ledger, options: ProjectOptions): Promise<ProjectorResult> {
   const { config, db } = ledger;
   const log = await openLog(config);
-  const key = await loadSigningKey(config.dataDir, config.signingKeyPem);
+  const key = await signingKeyForLedger(db.pool, config);
   const consumer = log.consumer();
   const controller = new AbortController();
   const stop = () => controller.abort();

@@ -4,25 +4,40 @@
 // and checkpoints are chain-checks.ts (the walk itself: chains.ts); the set-based checks,
 // each one statement that PostgreSQL runs, are here.
 import type { Pool } from '../db/database.ts';
+import type { TrustedKeys } from '../signing/trust.ts';
 import { check, problemsShownMax, type Check } from './chain-checks.ts';
 import { chainChecksInThread } from './chain-thread.ts';
 import { checkServiceLogin } from './service-login-check.ts';
 import type { CheckpointFile } from './checkpoints.ts';
+import { checkCheckpointFiles } from './checkpoint-files.ts';
+import { checkReportManifests } from './manifests.ts';
 
 export type { Check } from './chain-checks.ts';
 export { readChainPage } from './chains.ts';
 
 export type VerifyReport = { ok: boolean; checks: Check[] };
 
-export async function verifyLedger(
-  pool: Pool, options: { exportedCheckpoints?: readonly CheckpointFile[] } = {},
-): Promise<VerifyReport> {
+export type VerifyOptions = {
+  /** An auditor's exported checkpoint files, checked against the chains. */
+  readonly exportedCheckpoints?: readonly CheckpointFile[];
+  /**
+   * The pinned keys (trust.ts): a checkpoint or report manifest signed by any other key
+   * fails. Without them, signatures are checked with the database's own keys, which proves
+   * integrity, not origin (the checks' details say so).
+   */
+  readonly trusted?: TrustedKeys;
+  /** The data dir's checkpoint folder: each checkpoint of the database must have its file there. */
+  readonly checkpointsDir?: string;
+};
+
+export async function verifyLedger(pool: Pool, options: VerifyOptions = {}): Promise<VerifyReport> {
   // The chains are walked on a thread of their own while PostgreSQL runs the set-based
   // checks on a second connection, and the caller's own work (a reconciliation's matching)
   // keeps the main thread: JavaScript and PostgreSQL busy on both cores at once.
-  const chains = chainChecksInThread(pool, options.exportedCheckpoints);
+  const trusted = options.trusted ?? null;
+  const chains = chainChecksInThread(pool, options.exportedCheckpoints, trusted);
   chains.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-  const others = setBasedChecks(pool);
+  const others = setBasedChecks(pool, trusted, options.checkpointsDir);
   others.catch(() => undefined);
   const walked = await chains;
   const checks: Check[] = [walked.chains, walked.checkpoints];
@@ -32,8 +47,10 @@ export async function verifyLedger(
 }
 
 /** In this order, one after the other: each is one statement that PostgreSQL runs alone. */
-async function setBasedChecks(pool: Pool): Promise<Check[]> {
+async function setBasedChecks(pool: Pool, trusted: TrustedKeys | null, checkpointsDir?: string): Promise<Check[]> {
   return [
+    ...checkpointsDir === undefined ? [] : [await checkCheckpointFiles(pool, checkpointsDir)],
+    await checkReportManifests(pool, trusted),
     await checkAppendOnly(pool),
     await checkServiceLogin(pool),
     await checkCompleteness(pool),
@@ -43,7 +60,7 @@ async function setBasedChecks(pool: Pool): Promise<Check[]> {
 }
 
 const appendOnlyTables = ['raw_messages', 'journal_entries', 'journal_lines', 'quarantine',
-  'duplicate_deliveries', 'signing_keys', 'checkpoints', 'closed_periods'];
+  'duplicate_deliveries', 'signing_keys', 'checkpoints', 'closed_periods', 'key_rotations'];
 
 async function checkAppendOnly(pool: Pool): Promise<Check> {
   const problems: string[] = [];

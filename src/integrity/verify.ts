@@ -8,6 +8,7 @@ import type { TrustedKeys } from '../signing/trust.ts';
 import { check, problemsShownMax, type Check } from './chain-checks.ts';
 import { chainChecksInThread } from './chain-thread.ts';
 import { checkServiceLogin } from './service-login-check.ts';
+import { verifyTrail } from '../access-control/trail.ts';
 import type { CheckpointFile } from './checkpoints.ts';
 import { checkCheckpointFiles } from './checkpoint-files.ts';
 import { checkReportManifests } from './manifests.ts';
@@ -53,21 +54,27 @@ async function setBasedChecks(pool: Pool, trusted: TrustedKeys | null, checkpoin
     await checkReportManifests(pool, trusted),
     await checkAppendOnly(pool),
     await checkServiceLogin(pool),
+    await checkAuditTrail(pool),
     await checkCompleteness(pool),
     await checkBalancedEntries(pool),
     await checkTrialBalance(pool),
   ];
 }
 
-const appendOnlyTables = ['raw_messages', 'journal_entries', 'journal_lines', 'quarantine',
-  'duplicate_deliveries', 'signing_keys', 'checkpoints', 'closed_periods', 'key_rotations'];
+/** Every append-only table, schema-qualified: the journal's, the reports', reconciliation's and access's. */
+const appendOnlyTables = ['ledger.raw_messages', 'ledger.journal_entries', 'ledger.journal_lines', 'ledger.quarantine',
+  'ledger.duplicate_deliveries', 'ledger.signing_keys', 'ledger.checkpoints', 'ledger.closed_periods',
+  'ledger.key_rotations', 'ledger.report_runs', 'ledger.report_figures', 'ledger.report_files',
+  'ledger.reconciliation_runs', 'ledger.reconciliation_items', 'ledger.reconciliation_resolutions',
+  'access.identities', 'access.grants', 'access.grant_approvals', 'access.grant_revocations', 'access.tokens',
+  'access.token_revocations', 'access.audit_trail'];
 
 async function checkAppendOnly(pool: Pool): Promise<Check> {
   const problems: string[] = [];
   const triggers = await pool.query<{ table_name: string; tgname: string; tgenabled: string }>(
-    `SELECT c.relname AS table_name, t.tgname, t.tgenabled FROM pg_trigger t
+    `SELECT n.nspname || '.' || c.relname AS table_name, t.tgname, t.tgenabled FROM pg_trigger t
        JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'ledger' AND t.tgname LIKE 'append_only_%'`);
+      WHERE n.nspname IN ('ledger', 'access') AND t.tgname LIKE 'append_only_%'`);
   for (const table of appendOnlyTables) {
     for (const trigger of ['append_only_rows', 'append_only_truncate']) {
       const found = triggers.rows.find((t) => t.table_name === table && t.tgname === trigger);
@@ -75,13 +82,14 @@ async function checkAppendOnly(pool: Pool): Promise<Check> {
       else if (found.tgenabled !== 'A') problems.push(`${table}: trigger ${trigger} is not enabled ALWAYS`);
     }
   }
-  const partitions = triggers.rows.filter((t) => t.table_name.startsWith('journal_lines_') && t.tgenabled !== 'A');
+  const partitions = triggers.rows.filter((t) => t.table_name.startsWith('ledger.journal_lines_') && t.tgenabled !== 'A');
   for (const t of partitions) problems.push(`${t.table_name}: trigger ${t.tgname} is not enabled ALWAYS`);
   const privileges = await pool.query<{ table_name: string; privilege: string }>(
     `SELECT t AS table_name, p AS privilege FROM unnest($1::text[]) t, unnest(ARRAY['UPDATE','DELETE','TRUNCATE']) p
-      WHERE has_table_privilege('ledger_writer', 'ledger.' || t, p)`, [appendOnlyTables]);
+      WHERE has_table_privilege('ledger_writer', t, p)`, [appendOnlyTables]);
   for (const r of privileges.rows) problems.push(`ledger_writer holds ${r.privilege} on ${r.table_name}`);
-  return check('append_only', problems, 'journal tables refuse UPDATE, DELETE and TRUNCATE');
+  return check('append_only', problems, `${appendOnlyTables.length} journal, report, reconciliation and access tables ` +
+    'refuse UPDATE, DELETE and TRUNCATE');
 }
 
 type CompletenessRow = {
@@ -163,4 +171,10 @@ async function checkTrialBalance(pool: Pool): Promise<Check> {
     .map((r) => `${r.currency} debits − credits = ${r.net} minor units`);
   const shown = rows.rows.map((r) => r.currency).join(', ') || 'no currency yet';
   return check('trial_balance_zero', problems, `trial balance is zero in ${shown}`);
+}
+
+/** The access audit trail: every row's hash recomputed along the chain; a changed or missing row is named. */
+async function checkAuditTrail(pool: Pool): Promise<Check> {
+  const walked = await verifyTrail(pool);
+  return check('audit_trail', walked.problems, `${walked.rows} audit trail rows recomputed, each chained to the one before`);
 }

@@ -5,7 +5,7 @@
 // that names the file and, where one is known, the line and column: the run records it.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { TextDecoder } from 'node:util';
+import { StringDecoder } from 'node:string_decoder';
 import { UserError } from '../errors.ts';
 
 /** Where in a file reading stopped: 1-based line and column (characters). */
@@ -55,11 +55,11 @@ export function openInputText(filePath: string, displayName: string): InputText 
   let bytes = 0;
   let digest: InputDigest | null = null;
   async function* chunks(): AsyncGenerator<string> {
-    // fatal: a byte that is not UTF-8 stops the read, where a lenient decoder would slip a
-    // U+FFFD into a reference or an amount. The byte-order mark is dropped (ignoreBOM false).
-    const decoder = new TextDecoder('utf-8', { fatal: true });
+    const decoder = new StringDecoder('utf8');
     const stream = createReadStream(filePath, { highWaterMark: chunkBytes });
     const iterator = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    const utf8 = new Utf8Check(filePath, displayName);
+    let first = true;
     try {
       for (;;) {
         let next: IteratorResult<Buffer>;
@@ -71,14 +71,17 @@ export function openInputText(filePath: string, displayName: string): InputText 
         if (next.done === true) break;
         hash.update(next.value);
         bytes += next.value.length;
-        const text = await decodeOrLocate(decoder, next.value, filePath, displayName);
+        let text = await utf8.checked(decoder.write(next.value));
+        // A byte-order mark is not part of the first header name.
+        if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        first = false;
         if (text.length > 0) yield text;
       }
     } finally {
       // A reader that stops early (a refused file) closes the file here.
       await iterator.return?.();
     }
-    const rest = await decodeOrLocate(decoder, undefined, filePath, displayName);
+    const rest = await utf8.checked(decoder.end());
     if (rest.length > 0) yield rest;
     digest = { sha256: hash.digest('hex'), bytes };
   }
@@ -91,18 +94,30 @@ export function openInputText(filePath: string, displayName: string): InputText 
   };
 }
 
-async function decodeOrLocate(
-  decoder: TextDecoder, chunk: Buffer | undefined, filePath: string, displayName: string,
-): Promise<string> {
-  try {
-    return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
-  } catch {
-    // The decoder does not say where: a second pass over the file finds the place (this
-    // path is taken once, for a file that is refused anyway).
-    const found = await locateInvalidUtf8(filePath);
-    throw InputFileError.at(displayName, found?.position ?? null, found === null
-      ? 'the file is not UTF-8'
-      : `the file is not UTF-8: ${found.what} at byte ${found.offset}; the rest of the file was not read`);
+/**
+ * Strict UTF-8 at the cost of a search: the decoder turns a byte that is not UTF-8 into
+ * U+FFFD, so text without one is valid (a strict decoder costs twice the time on a large
+ * file). On the first U+FFFD the file is read again to find a bad byte: there is one (a
+ * refusal naming its place), or the U+FFFD was the file's own and the file is all UTF-8.
+ */
+class Utf8Check {
+  #verified = false;
+  readonly #filePath: string;
+  readonly #displayName: string;
+  constructor(filePath: string, displayName: string) {
+    this.#filePath = filePath;
+    this.#displayName = displayName;
+  }
+
+  async checked(text: string): Promise<string> {
+    if (this.#verified || text.indexOf('\uFFFD') < 0) return text;
+    const found = await locateInvalidUtf8(this.#filePath);
+    if (found === null) {
+      this.#verified = true;
+      return text;
+    }
+    throw InputFileError.at(this.#displayName, found.position,
+      `the file is not UTF-8: ${found.what} at byte ${found.offset}; the rest of the file was not read`);
   }
 }
 

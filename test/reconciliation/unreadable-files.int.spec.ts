@@ -121,6 +121,10 @@ describe('unreadable input files give a recorded, failed run', () => {
     const cut = Buffer.from(`${bankHeader}\n2026-10-05,2026-10-05,-12.34,USD,po_1,caf\u00e9`).subarray(0, -1);
     await expectRecordedFailure(await reconcile(await bankFile('cut.csv', cut)),
       /bank: cut\.csv:2:42: the file is not UTF-8: the file ends inside a character/);
+    // U+FFFD written as UTF-8 is a character like any other: that file is read.
+    const replacement = await reconcile(await bankFile('fffd.csv', `${bankHeader}\n2026-10-05,2026-10-05,-12.34,USD,po_1,PAYOUT \uFFFD\n`));
+    expect(replacement.checks.find((c) => c.name === 'input_files')).toMatchObject({ ok: true });
+    expect(replacement.outcomes.matched.count).toBe(3);
   });
 
   it('names the place a CSV stops being splittable, and a folder given as a file', async () => {

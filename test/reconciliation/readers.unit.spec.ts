@@ -2,7 +2,8 @@
 // order, with the physical line they start on; a bad row (missing column, unparsable
 // amount or date, unknown category, stray quote) comes out as a bad row with its file,
 // line and reason while the rest is still read; a file whose header lacks a column is
-// refused whole, and so is XML that is not well-formed. Files are written to a temporary folder and read as streams.
+// refused whole, and so is XML that is not well-formed. Files are written to a temporary
+// folder and read as streams.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

@@ -4,14 +4,15 @@
 // and a file without read permission. Each run is stored in PostgreSQL with the
 // `input_files` check failed and naming file:line:column (where the parser knows them);
 // the side of that file is not judged while the other side still is. Through
-// runReconciliation against real PostgreSQL, and through `ledger reconcile --json`,
-// which prints the usual report and exits 1.
+// runReconciliation against real PostgreSQL, the nightly job's inbox, and
+// `ledger reconcile --json`, which prints the usual report and exits 1.
 import { spawnSync } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSettlementFiles } from '../../src/generator/settlement-files.ts';
+import { jobIdentity, runNightlyReconciliation } from '../../src/reconciliation/nightly.ts';
 import type { RunRecord } from '../../src/reconciliation/record.ts';
 import { runReconciliation } from '../../src/reconciliation/run.ts';
 import { createTestLedger, eventLine, type TestLedger } from '../support/ledger.ts';
@@ -141,6 +142,17 @@ describe('unreadable input files give a recorded, failed run', () => {
     expect(run.checks.find((c) => c.name === 'input_files')?.detail)
       .toMatch(/bank: 1 bad row\(s\) in stray\.csv, first at stray\.csv:2:36: a quote inside an unquoted field/);
     expect(run.inputs[1]?.bad_rows).toEqual([{ file: 'stray.csv', line: 2, column: 36, reason: 'a quote inside an unquoted field' }]);
+  });
+
+  it('the nightly job records a malformed statement from its inbox instead of failing', async () => {
+    const inbox = path.join(dir, 'inbox');
+    await mkdir(inbox, { recursive: true });
+    await writeFile(path.join(inbox, `processor-${date}.csv`), processorCsv);
+    await writeFile(path.join(inbox, `bank-${date}.xml`), bankCamt.slice(0, Math.floor(bankCamt.length * 0.6)));
+    const run = await runNightlyReconciliation(ledger.db.pool, { dataDir: path.join(dir, 'nightly'), reconInboxDir: inbox,
+      reconTimeUtc: '02:00', reconGraceDays: 2, reconToleranceDays: 3 }, new Date('2026-11-01T02:00:00Z'));
+    expect(run.requested_by).toBe(jobIdentity);
+    await expectRecordedFailure(run, new RegExp(`bank: bank-${date}\\.xml:\\d+:\\d+: the XML is not well-formed`));
   });
 
   describe('through `ledger reconcile --json`', () => {

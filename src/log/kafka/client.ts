@@ -208,8 +208,10 @@ function refusal(error: unknown, options: KafkaClientOptions): UserError | null 
       `trusted (${reason}); check LEDGER_KAFKA_TLS_CA_FILE and LEDGER_KAFKA_TLS_SERVERNAME`);
   }
   if (options.security?.tls != null && code !== undefined && refusedClientCertificateCodes.has(code)) {
+    // OpenSSL's text carries its source file and line; the alert's name is what an operator needs.
+    const alert = /(?:sslv3|tlsv1|tlsv13) alert ([a-z ]+?)(?::|$)/i.exec(reason)?.[1] ?? code;
     return new UserError('kafka_tls_client_refused', `TLS to the Kafka broker(s) ${where}: the broker refused the ` +
-      `client certificate (${reason}); check LEDGER_KAFKA_TLS_CERT_FILE and LEDGER_KAFKA_TLS_KEY_FILE`);
+      `client certificate (TLS alert: ${alert}); check LEDGER_KAFKA_TLS_CERT_FILE and LEDGER_KAFKA_TLS_KEY_FILE`);
   }
   if (options.security?.tls != null && code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
     return new UserError('kafka_tls_refused', `TLS to the Kafka broker(s) ${where}: the broker does not answer TLS ` +

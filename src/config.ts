@@ -1,6 +1,8 @@
 // The one config loader: the environment of CLI.md, read once, checked, and passed down.
 // Nothing else reads process.env.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import { UserError } from './errors.ts';
 import { limits } from './limits.ts';
 
@@ -10,6 +12,8 @@ export type Config = {
   readonly databaseUrl: string | null;
   /** null: the embedded log under dataDir. */
   readonly kafkaBrokers: readonly string[] | null;
+  /** TLS and SASL towards the brokers (LEDGER_KAFKA_*); both null: plaintext, no authentication. */
+  readonly kafkaSecurity: KafkaSecurity;
   readonly topics: readonly string[];
   readonly embeddedPartitions: number;
   readonly httpPort: number;
@@ -64,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     databaseUrl: nonEmpty(env.DATABASE_URL),
     kafkaBrokers: brokers === null ? null : parseBrokers(brokers),
+    kafkaSecurity: brokers === null ? { tls: null, sasl: null } : parseKafkaSecurity(env),
     topics: parseTopics(env.LEDGER_TOPICS ?? 'marketplace.events'),
     embeddedPartitions: parseInteger('LEDGER_PARTITIONS', env.LEDGER_PARTITIONS ?? '6', 1, 1024),
     httpPort: parseInteger('PORT', env.PORT ?? '8080', 0, 65535),
@@ -181,4 +186,142 @@ function parseSecret(name: string, value: string | null): string | null {
     throw new UserError('bad_config', `${name} must be at least 24 characters: it is a password for a machine`);
   }
   return value;
+}
+
+// ---------------------------------------------------------------------------------
+// Kafka security: TLS (CA, client certificate) and SASL (PLAIN, SCRAM), as kafkajs takes
+// them. Files are read here, once, at start; a secret is held in a Secret, which prints
+// as *** wherever a config is logged or serialised.
+
+/** A secret value: reveal() gives it to the one place that needs it; anything else sees ***. */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return '***';
+  }
+  toJSON(): string {
+    return '***';
+  }
+  [inspect.custom](): string {
+    return 'Secret(***)';
+  }
+}
+
+export type KafkaTls = {
+  /** PEM certificates to trust instead of the system's; null: the system's CAs. */
+  readonly ca: string | null;
+  /** The client certificate chain and its key (PEM), for brokers that require mTLS. */
+  readonly cert: string | null;
+  readonly key: Secret | null;
+  /** The name the broker's certificate must carry, when it differs from the host dialled. */
+  readonly servername: string | null;
+};
+
+export const kafkaSaslMechanisms = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type KafkaSaslMechanism = (typeof kafkaSaslMechanisms)[number];
+
+export type KafkaSasl = {
+  readonly mechanism: KafkaSaslMechanism;
+  readonly username: string;
+  readonly password: Secret;
+};
+
+export type KafkaSecurity = { readonly tls: KafkaTls | null; readonly sasl: KafkaSasl | null };
+
+function parseKafkaSecurity(env: NodeJS.ProcessEnv): KafkaSecurity {
+  const tlsOn = parseSwitch('LEDGER_KAFKA_TLS', env.LEDGER_KAFKA_TLS);
+  const tlsNames = ['LEDGER_KAFKA_TLS_CA_FILE', 'LEDGER_KAFKA_TLS_CERT_FILE', 'LEDGER_KAFKA_TLS_KEY_FILE',
+    'LEDGER_KAFKA_TLS_SERVERNAME'] as const;
+  const stray = tlsNames.find((name) => nonEmpty(env[name]) !== null);
+  if (!tlsOn && stray !== undefined) {
+    throw new UserError('bad_config', `${stray} is set but LEDGER_KAFKA_TLS is not 1: set LEDGER_KAFKA_TLS=1 to use TLS`);
+  }
+  const tls = tlsOn ? parseKafkaTls(env) : null;
+  const sasl = parseKafkaSasl(env);
+  if (sasl?.mechanism === 'plain' && tls === null) {
+    throw new UserError('bad_config', 'LEDGER_KAFKA_SASL_MECHANISM=plain would send the password in clear: ' +
+      'set LEDGER_KAFKA_TLS=1, or use scram-sha-256 or scram-sha-512');
+  }
+  return { tls, sasl };
+}
+
+function parseKafkaTls(env: NodeJS.ProcessEnv): KafkaTls {
+  const caFile = nonEmpty(env.LEDGER_KAFKA_TLS_CA_FILE);
+  const certFile = nonEmpty(env.LEDGER_KAFKA_TLS_CERT_FILE);
+  const keyFile = nonEmpty(env.LEDGER_KAFKA_TLS_KEY_FILE);
+  if ((certFile === null) !== (keyFile === null)) {
+    const [set, unset] = certFile === null
+      ? ['LEDGER_KAFKA_TLS_KEY_FILE', 'LEDGER_KAFKA_TLS_CERT_FILE'] : ['LEDGER_KAFKA_TLS_CERT_FILE', 'LEDGER_KAFKA_TLS_KEY_FILE'];
+    throw new UserError('bad_config', `${set} is set but ${unset} is not: a client certificate needs both`);
+  }
+  return {
+    ca: caFile === null ? null : readPem('LEDGER_KAFKA_TLS_CA_FILE', caFile, /-----BEGIN CERTIFICATE-----/, 'certificate'),
+    cert: certFile === null ? null
+      : readPem('LEDGER_KAFKA_TLS_CERT_FILE', certFile, /-----BEGIN CERTIFICATE-----/, 'certificate'),
+    key: keyFile === null ? null
+      : new Secret(readPem('LEDGER_KAFKA_TLS_KEY_FILE', keyFile, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key')),
+    servername: nonEmpty(env.LEDGER_KAFKA_TLS_SERVERNAME),
+  };
+}
+
+function parseKafkaSasl(env: NodeJS.ProcessEnv): KafkaSasl | null {
+  const mechanismText = nonEmpty(env.LEDGER_KAFKA_SASL_MECHANISM);
+  const username = nonEmpty(env.LEDGER_KAFKA_SASL_USERNAME);
+  const passwordText = env.LEDGER_KAFKA_SASL_PASSWORD ?? '';
+  const passwordFile = nonEmpty(env.LEDGER_KAFKA_SASL_PASSWORD_FILE);
+  if (mechanismText === null) {
+    const stray = [['LEDGER_KAFKA_SASL_USERNAME', username], ['LEDGER_KAFKA_SASL_PASSWORD', passwordText || null],
+      ['LEDGER_KAFKA_SASL_PASSWORD_FILE', passwordFile]].find(([, value]) => value !== null);
+    if (stray !== undefined) {
+      throw new UserError('bad_config', `${stray[0]} is set but LEDGER_KAFKA_SASL_MECHANISM is not ` +
+        `(one of ${kafkaSaslMechanisms.join(', ')})`);
+    }
+    return null;
+  }
+  const mechanism = mechanismText.toLowerCase();
+  if (!(kafkaSaslMechanisms as readonly string[]).includes(mechanism)) {
+    throw new UserError('bad_config', `LEDGER_KAFKA_SASL_MECHANISM=${JSON.stringify(mechanismText)} is not one of ` +
+      kafkaSaslMechanisms.join(', '));
+  }
+  if (username === null) throw new UserError('bad_config', `LEDGER_KAFKA_SASL_MECHANISM=${mechanism} needs LEDGER_KAFKA_SASL_USERNAME`);
+  if (passwordText !== '' && passwordFile !== null) {
+    throw new UserError('bad_config', 'LEDGER_KAFKA_SASL_PASSWORD and LEDGER_KAFKA_SASL_PASSWORD_FILE are both set: keep one');
+  }
+  // A password file ends with a newline as editors write it; the newline is not the password's.
+  const password = passwordFile === null ? passwordText
+    : readSetting('LEDGER_KAFKA_SASL_PASSWORD_FILE', passwordFile).replace(/\r?\n$/, '');
+  if (password === '') {
+    throw new UserError('bad_config', `LEDGER_KAFKA_SASL_MECHANISM=${mechanism} needs LEDGER_KAFKA_SASL_PASSWORD ` +
+      'or LEDGER_KAFKA_SASL_PASSWORD_FILE (not empty)');
+  }
+  return { mechanism: mechanism as KafkaSaslMechanism, username, password: new Secret(password) };
+}
+
+function parseSwitch(name: string, value: string | undefined): boolean {
+  const text = (value ?? '').trim().toLowerCase();
+  if (text === '' || text === '0' || text === 'false') return false;
+  if (text === '1' || text === 'true') return true;
+  throw new UserError('bad_config', `${name}=${JSON.stringify(value)} is not 1 or 0`);
+}
+
+/** A file named by a setting, read now; the error names the setting, never the content. */
+function readSetting(name: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'unreadable';
+    throw new UserError('bad_config', `${name}=${file}: cannot read the file (${code})`);
+  }
+}
+
+function readPem(name: string, file: string, marker: RegExp, what: string): string {
+  const text = readSetting(name, file);
+  if (!marker.test(text)) throw new UserError('bad_config', `${name}=${file} holds no PEM ${what}`);
+  return text;
 }

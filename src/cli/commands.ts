@@ -7,6 +7,7 @@ import { generateEventStream } from '../generator/index.ts';
 import { readCheckpointFiles, writeCheckpoint } from '../integrity/checkpoints.ts';
 import { verifyLedger } from '../integrity/verify.ts';
 import { publishFile } from '../log/publish.ts';
+import { calendarMonth } from '../reports/params.ts';
 import { loadSigningKey } from '../signing/keys.ts';
 import type { Command, CommandResult, ParsedArgs } from './main.ts';
 import { openLedger, projectOnce, withLedger } from './context.ts';
@@ -26,8 +27,10 @@ function wholeNumber(flag: string, value: string | boolean | undefined, min: num
 }
 
 function month(flag: string, value: string | boolean | undefined): string {
-  if (typeof value !== 'string' || !/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) {
-    throw new UserError('bad_flag', `${flag} ${JSON.stringify(value ?? '')} is not a month (YYYY-MM)`);
+  const parsed = typeof value === 'string' ? calendarMonth(value) : null;
+  if (typeof value !== 'string' || parsed === null || typeof parsed === 'string') {
+    throw new UserError('bad_flag', `${flag} ${JSON.stringify(value ?? '')} is not a month (YYYY-MM)` +
+      (typeof parsed === 'string' ? `: ${parsed}` : ''));
   }
   return value;
 }
@@ -70,7 +73,7 @@ const publishCommand: Command = {
     try {
       const topic = config.topics[0] as string;
       const result = await publishFile(log.producer, topic, log.newTopicPartitions, positionals[0] as string);
-      return { json: result, text: `published ${result.published} messages to ${topic}` };
+      return { json: result, text: `published ${result.published} lines of ${positionals[0]} to ${topic}` };
     } finally {
       await log.producer.close();
     }

@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isUserError, UserError } from '../errors.ts';
 import { loadConfig, type Config } from '../config.ts';
+import { redactUrl } from '../db/database.ts';
 import { commands } from './commands.ts';
 import { ensureWritableDataDir, fileSystemUserError } from './data-dir.ts';
 
@@ -87,11 +88,11 @@ export async function main(argv: string[]): Promise<number> {
       // A mistake that still has a result (lines published before a stop) prints it with --json.
       const result = (error as { result?: unknown }).result;
       if (json && result !== undefined) process.stdout.write(`${JSON.stringify(result)}\n`);
-      process.stderr.write(`ledger: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      process.stderr.write(`ledger: ${redactUrl(error.message.replace(/\s*\n\s*/g, ' '))}\n`);
       return 2;
     }
     const message = error instanceof Error ? error.stack ?? error.message : String(error);
-    process.stderr.write(`ledger: internal error (a bug; please report it): ${message}\n`);
+    process.stderr.write(`ledger: internal error (a bug; please report it): ${redactUrl(message)}\n`);
     return 70;
   }
 }

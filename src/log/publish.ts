@@ -168,17 +168,21 @@ async function* readLines(handle: FileHandle): AsyncGenerator<Buffer> {
     let data = rest.length === 0 ? (chunk as Buffer) : Buffer.concat([rest, chunk as Buffer]);
     let newline = data.indexOf(0x0a);
     while (newline !== -1) {
-      yield trimCr(data.subarray(0, newline));
+      yield checkedLine(trimCr(data.subarray(0, newline)));
       data = data.subarray(newline + 1);
       newline = data.indexOf(0x0a);
     }
-    if (data.length > publishLineBytesMax) {
-      throw new UserError('bad_file', `the line is longer than ${publishLineBytesMax} bytes ` +
-        `(the projector reads at most ${limits.messageBytesMax})`);
-    }
-    rest = Buffer.from(data);
+    rest = Buffer.from(checkedLine(data)); // a line without its end yet is bounded too
   }
-  if (rest.length > 0) yield trimCr(rest);
+  if (rest.length > 0) yield checkedLine(trimCr(rest));
+}
+
+function checkedLine(line: Buffer): Buffer {
+  if (line.length > publishLineBytesMax) {
+    throw new UserError('bad_file', `the line is longer than ${publishLineBytesMax} bytes ` +
+      `(the projector reads at most ${limits.messageBytesMax})`);
+  }
+  return line;
 }
 
 function trimCr(line: Buffer): Buffer {

@@ -71,7 +71,7 @@ async function openEventFile(file: string): Promise<FileHandle> {
   try {
     handle = await open(file, 'r');
   } catch (error) {
-    throw new UserError('bad_file', `cannot read ${file}: ${fileErrorReason(error)}`);
+    throw new UserError('bad_file', `cannot read ${file}: ${fileErrorReason(error, false)}`);
   }
   const stats = await handle.stat();
   if (stats.isDirectory()) {
@@ -87,12 +87,14 @@ async function publishFrom(
   let published = 0;
   let lineNumber = 0;
   let chunk: Chunk = { records: [], firstLine: 0, lastLine: 0 };
+  let logFailed = false;
   /** Hands the chunk to the log; a failure stops the publish at its first line. */
   const flush = async () => {
     if (chunk.records.length > 0) {
       try {
         await producer.publish(topic, chunk.records);
       } catch (error) {
+        logFailed = true;
         // A refused or timed-out request may still have reached some partitions.
         throw stopped(error, file, published, chunk.firstLine, chunk.lastLine);
       }
@@ -117,7 +119,7 @@ async function publishFrom(
       if (chunk.records.length >= publishChunkRecords || line.length >= soloLineBytes) await flush();
     }
   } catch (error) {
-    if (error instanceof PublishStopped) throw error;
+    if (error instanceof PublishStopped || logFailed) throw error;
     // Reading stopped at the next line: what came before it is published first.
     await flush();
     throw stopped(error, file, published, lineNumber + 1, null);
@@ -133,12 +135,13 @@ function stopped(error: unknown, file: string, published: number, line: number, 
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
     return new PublishStopped(file, published, line, fileErrorReason(error), inDoubt);
   }
-  return new Error(`published ${published} lines of ${file}; stopped at line ${line}`, { cause: error });
+  const cause = error instanceof Error ? error.stack ?? error.message : String(error);
+  return new Error(`published ${published} lines of ${file}; stopped at line ${line}: ${cause}`, { cause: error });
 }
 
-function fileErrorReason(error: unknown): string {
+function fileErrorReason(error: unknown, withPath = true): string {
   const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
-  const where = path === undefined ? '' : ` (${path})`;
+  const where = path === undefined || !withPath ? '' : ` (${path})`;
   if (code === 'ENOENT') return `no such file${where}`;
   if (code === 'EACCES' || code === 'EPERM') return `permission denied${where}`;
   if (code === 'ENOSPC' || code === 'EDQUOT') return `no space left on the device${where}`;

@@ -39,10 +39,7 @@ export function resolveParams(template: Template, given: RequestedParams): Resol
 
 function parseOne(name: string, value: string): RunParams {
   if (name === 'period') {
-    const month = calendarMonth(value);
-    if (month === null || typeof month === 'string') {
-      throw new UserError('bad_param', `period ${JSON.stringify(value)} is not YYYY-MM${month === null ? '' : `: ${month}`}`, name);
-    }
+    checkedPeriod(value, name);
     return { periodStart: `${value}-01` };
   }
   if (name === 'as_of') return { asOf: parseAsOf(value) };
@@ -79,6 +76,14 @@ export function calendarMonth(value: string): { year: number; month: number } | 
   return year < yearMin ? noYearZero : { year, month };
 }
 
+/** A period parameter (`YYYY-MM`) that exists, or a UserError saying why not. */
+export function checkedPeriod(value: string, field?: string): { year: number; month: number } {
+  const month = calendarMonth(value);
+  if (month !== null && typeof month !== 'string') return month;
+  const why = month === null ? '' : `: ${month}`;
+  throw new UserError('bad_param', `period ${JSON.stringify(value)} is not YYYY-MM${why}`, field);
+}
+
 /** Why `YYYY-MM-DD` is no day of the calendar, or null when it is one (or not of that form). */
 export function impossibleDate(value: string): string | null {
   const match = /^(\d{4}-\d{2})-(\d{2})$/.exec(value);
@@ -96,8 +101,9 @@ const asOfPattern = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1
 function impossibleTime(match: RegExpExecArray): string | null {
   const [, , hour, minute, second, zone, zoneHour, zoneMinute] = match;
   if (hour === undefined) return null;
-  if (Number(hour) > 23 || Number(minute) > 59 || Number(second ?? 0) > 59) return `there is no time ${hour}:${minute}` +
-    (second === undefined ? '' : `:${second}`);
+  if (Number(hour) > 23 || Number(minute) > 59 || Number(second ?? 0) > 59) {
+    return `there is no time ${hour}:${minute}${second === undefined ? '' : `:${second}`}`;
+  }
   if (zone !== 'Z' && (Number(zoneHour) > 23 || Number(zoneMinute) > 59)) return `there is no UTC offset ${zone}`;
   return null;
 }

@@ -3,15 +3,12 @@
 // the closed period's reports never change. Periods close in order and only once over.
 import { UserError } from '../errors.ts';
 import { withTransaction, type Pool } from '../db/database.ts';
-import { calendarMonth } from './params.ts';
+import { checkedPeriod } from './params.ts';
 
 export async function closePeriod(
   pool: Pool, period: string, closedBy: string, reason: string, now: Date,
 ): Promise<{ period: string; closed_at: string }> {
-  const month = calendarMonth(period);
-  if (month === null || typeof month === 'string') {
-    throw new UserError('bad_param', `period ${JSON.stringify(period)} is not YYYY-MM${month === null ? '' : `: ${month}`}`);
-  }
+  checkedPeriod(period);
   const start = `${period}-01`;
   const end = new Date(`${start}T00:00:00Z`);
   end.setUTCMonth(end.getUTCMonth() + 1);

@@ -8,6 +8,7 @@ import { checkpointsDir, readCheckpointFiles, writeCheckpoint } from '../integri
 import { verifyLedger } from '../integrity/verify.ts';
 import { publishFile } from '../log/publish.ts';
 import { defaultServiceRole, rolesSql } from '../db/service-login.ts';
+import { calendarMonth } from '../reports/params.ts';
 import { readSigningKey, signingKeyFile } from '../signing/keys.ts';
 import { rotateSigningKey, signingKeyForLedger } from '../signing/ledger-key.ts';
 import { loadTrustedKeys } from '../signing/trust.ts';
@@ -30,8 +31,10 @@ function wholeNumber(flag: string, value: string | boolean | undefined, min: num
 }
 
 function month(flag: string, value: string | boolean | undefined): string {
-  if (typeof value !== 'string' || !/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) {
-    throw new UserError('bad_flag', `${flag} ${JSON.stringify(value ?? '')} is not a month (YYYY-MM)`);
+  const parsed = typeof value === 'string' ? calendarMonth(value) : null;
+  if (typeof value !== 'string' || parsed === null || typeof parsed === 'string') {
+    throw new UserError('bad_flag', `${flag} ${JSON.stringify(value ?? '')} is not a month (YYYY-MM)` +
+      (typeof parsed === 'string' ? `: ${parsed}` : ''));
   }
   return value;
 }
@@ -87,7 +90,7 @@ const publishCommand: Command = {
     try {
       const topic = config.topics[0] as string;
       const result = await publishFile(log.producer, topic, log.newTopicPartitions, positionals[0] as string);
-      return { json: result, text: `published ${result.published} messages to ${topic}` };
+      return { json: result, text: `published ${result.published} lines of ${positionals[0]} to ${topic}` };
     } finally {
       await log.producer.close();
     }

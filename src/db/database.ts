@@ -114,8 +114,12 @@ export function describeConnectionError(error: unknown, url: string): Error {
   return error as Error;
 }
 
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+/**
+ * A URL, or any text holding URLs, with their passwords hidden: in the user part and as a
+ * query parameter (libpq's ?password= and ?sslpassword=).
+ */
+export function redactUrl(text: string): string {
+  return text.replace(/\/\/([^:@/\s]+):[^@/\s]*@/g, '//$1:***@').replace(/([?&](?:ssl)?password=)[^&#\s]*/gi, '$1***');
 }
 
 const retryableCodes = new Set(['40001', '40P01']);

@@ -58,12 +58,12 @@ function parse(name: string, command: Command, rest: string[]) {
  * an existing key) is not stopped; a refusal it meets still gets one line (data-dir.ts).
  */
 function writesDataDir(name: string, values: ParsedArgs['values'], config: Config): boolean {
-  if (name === 'events generate' || name === 'report verify') return false; // no data dir at all
+  if (name === 'events generate' || name === 'report verify' || name === 'access roles') return false; // no data dir at all
   if (name === 'keys export') return false; // reads the key; creates it only when there is none
   if (config.databaseUrl === null) return true; // the embedded server keeps its data there
   switch (name) {
     case 'events publish': return config.kafkaBrokers === null;
-    case 'serve': case 'project': case 'checkpoint': case 'report run': case 'reconcile': return true;
+    case 'serve': case 'project': case 'checkpoint': case 'report run': case 'reconcile': case 'keys rotate': return true;
     case 'report render': return values.out === undefined;
     default: return false;
   }

@@ -39,7 +39,7 @@ export async function benchReconcile(): Promise<void> {
     const setupMs = nowMs() - setupStarted;
     const child = await runInChild(db.serviceUrl, files);
     const checksStarted = nowMs();
-    await integrityChecks(db.pool, Date.parse('2026-11-01T00:00:00Z'));
+    await integrityChecks(db.pool, Date.parse('2026-11-01T00:00:00Z'), null);
     const checksMs = nowMs() - checksStarted;
     process.stdout.write([
       `data: ${rowsWanted} processor rows and ${files.bankLines} bank lines against ${rowsWanted} journal entries ` +

@@ -24,11 +24,14 @@ import { missedOccurrences, type Schedule } from '../reports/schedule.ts';
 import type { RunRecord } from './record.ts';
 import { runReconciliation, type InputSpec } from './run.ts';
 import { dayMs } from './types.ts';
+import { readSigningKey } from '../signing/keys.ts';
+import { loadTrustedKeys } from '../signing/trust.ts';
 
 /** The job's identity; migration 0009 names it too (its runs claim their date). */
 export const jobIdentity = 'reconciliation-job';
 
-type JobConfig = Pick<Config, 'dataDir' | 'reconInboxDir' | 'reconTimeUtc' | 'reconGraceDays' | 'reconToleranceDays'>;
+type JobConfig = Pick<Config, 'dataDir' | 'reconInboxDir' | 'reconTimeUtc' | 'reconGraceDays' | 'reconToleranceDays'
+  | 'signingKeyPem' | 'trustedKeyFiles'>;
 
 /** The inbox files of a date; the bank statement as CSV when present, else as camt.053. */
 export function inboxFiles(inboxDir: string, date: string): { processor: InputSpec; bank: InputSpec } {
@@ -52,6 +55,7 @@ async function runNightlyFor(pool: Pool, config: JobConfig, date: string, publis
   const run = await runReconciliation(pool, {
     date, ...inboxFiles(config.reconInboxDir, date), requestedBy: jobIdentity, graceDays: config.reconGraceDays,
     toleranceDays: config.reconToleranceDays, now: () => new Date(),
+    trusted: await loadTrustedKeys(config, await readSigningKey(config.dataDir, config.signingKeyPem)),
   });
   await writeRunFile(run, path.join(config.dataDir, 'reconciliation'));
   await publish?.(run);

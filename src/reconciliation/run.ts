@@ -10,6 +10,7 @@ import { UserError } from '../errors.ts';
 import { carryBreaks } from './breaks.ts';
 import { readCamt053 } from './camt053.ts';
 import { integrityChecks, type Check } from './checks.ts';
+import type { TrustedKeys } from '../signing/trust.ts';
 import { readBankCsv, readProcessorCsv } from './csv-readers.ts';
 import {
   digestFile, InputFileError, openInputText, readRefusal, type InputDigest, type TextPosition,
@@ -36,6 +37,8 @@ export type RunRequest = {
   readonly graceDays: number;
   readonly toleranceDays: number;
   readonly now: () => Date;
+  /** The keys whose checkpoints and manifests the integrity checks accept (null: origin not checked). */
+  readonly trusted?: TrustedKeys | null;
 };
 
 export const defaultSettingsDays = { graceDays: 2, toleranceDays: 3 } as const;
@@ -59,7 +62,7 @@ export async function runReconciliation(pool: Pool, request: RunRequest): Promis
   const matcher = new Matcher(settings);
   // The checks read the journal on their own connections while the files stream through
   // the matcher: PostgreSQL works on one core while JavaScript matches on the other.
-  const checking = integrityChecks(pool, endMs);
+  const checking = integrityChecks(pool, endMs, request.trusted ?? null);
   checking.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   const journal = await loadLedgerItems(pool, endMs, (item) => matcher.addLedgerItem(item));
   const offer = (row: ProcessorRow | BankLine): RowVerdict =>

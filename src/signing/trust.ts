@@ -38,7 +38,9 @@ export function findTrustedSigner(trusted: TrustedKeys, keyId: string): TrustedK
  * the data dir keeps, and each file of LEDGER_TRUSTED_KEYS; a file that cannot be read or
  * is not an Ed25519 public key is the operator's mistake, named.
  */
-export async function loadTrustedKeys(config: Config, own: SigningKey | null): Promise<TrustedKeys> {
+export async function loadTrustedKeys(
+  config: Pick<Config, 'dataDir' | 'trustedKeyFiles'>, own: SigningKey | null,
+): Promise<TrustedKeys> {
   const keys: TrustedKey[] = [];
   const add = (publicKeyPem: string, source: string) => {
     const keyId = keyIdOf(publicKeyPem);

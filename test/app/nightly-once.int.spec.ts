@@ -14,7 +14,7 @@ describe('the nightly reconciliation, once per night', () => {
   let ledger: TestLedger;
   let dataDir: string;
   let config: { dataDir: string; reconInboxDir: string; reconTimeUtc: string; reconGraceDays: number;
-    reconToleranceDays: number };
+    reconToleranceDays: number; signingKeyPem: null; trustedKeyFiles: string[] };
   const said: string[] = [];
   const say = (line: string) => said.push(line);
   const runsPerDate = async () => (await ledger.db.pool.query<{ run_date: string; runs: number }>(
@@ -25,7 +25,7 @@ describe('the nightly reconciliation, once per night', () => {
     ledger = await createTestLedger({ partitions: 1 });
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'nightly-once-'));
     config = { dataDir, reconInboxDir: path.join(dataDir, 'inbox'), reconTimeUtc: '02:00', reconGraceDays: 2,
-      reconToleranceDays: 3 };
+      reconToleranceDays: 3, signingKeyPem: null, trustedKeyFiles: [] };
     await mkdir(config.reconInboxDir, { recursive: true });
   });
   afterAll(async () => {

@@ -150,7 +150,8 @@ describe('unreadable input files give a recorded, failed run', () => {
     await writeFile(path.join(inbox, `processor-${date}.csv`), processorCsv);
     await writeFile(path.join(inbox, `bank-${date}.xml`), bankCamt.slice(0, Math.floor(bankCamt.length * 0.6)));
     const run = await runNightlyReconciliation(ledger.db.pool, { dataDir: path.join(dir, 'nightly'), reconInboxDir: inbox,
-      reconTimeUtc: '02:00', reconGraceDays: 2, reconToleranceDays: 3 }, new Date('2026-11-01T02:00:00Z'));
+      reconTimeUtc: '02:00', reconGraceDays: 2, reconToleranceDays: 3, signingKeyPem: null, trustedKeyFiles: [] },
+    new Date('2026-11-01T02:00:00Z'));
     expect(run.requested_by).toBe(jobIdentity);
     await expectRecordedFailure(run, new RegExp(`bank: bank-${date}\\.xml:\\d+:\\d+: the XML is not well-formed`));
   });

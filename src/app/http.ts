@@ -17,12 +17,19 @@ export const serviceVersion = '0.1.0';
 
 export type HttpParts = { readonly pool: Pool; readonly metrics: Metrics; readonly clock: () => Date };
 
-export async function buildApp(config: Config, parts: HttpParts, options: { logger?: false } = {}): Promise<HttpApp> {
+export type BuildOptions = {
+  readonly logger?: false;
+  /** Told of every route as it is registered, with its declared permission (the route matrix). */
+  readonly onRoute?: (route: { method: string; url: string; permission: string }) => void;
+};
+
+export async function buildApp(config: Config, parts: HttpParts, options: BuildOptions = {}): Promise<HttpApp> {
   const logger = options.logger === false ? false as const
     : pino({ level: process.env.LEDGER_LOG_LEVEL ?? 'info', base: { service: 'ledger' } }, pino.destination(2));
   return buildHttpServer({
     pool: parts.pool, clock: parts.clock, logger, version: serviceVersion, oidc: await oidcSettings(config),
     metricsScrapeToken: config.metricsScrapeToken,
+    ...(options.onRoute === undefined ? {} : { onRoute: options.onRoute }),
     routes: [
       healthRoutes(parts.pool, serviceVersion),
       accessRoutes({ pool: parts.pool, clock: parts.clock }),

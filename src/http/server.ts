@@ -5,7 +5,7 @@
 // (token or OIDC JWT) or 401 → the route's permission among the grants in force or 403 →
 // the handler, which narrows by scope (out of scope reads as absent: 404) and appends
 // its trail record in the same transaction as what it records.
-import Fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import { timingSafeEqual } from 'node:crypto';
 import { sha256 } from '../ledger/canonical.ts';
@@ -52,6 +52,8 @@ export type HttpDependencies = {
   readonly routes: ReadonlyArray<(app: HttpApp) => Promise<void> | void>;
   /** LEDGER_METRICS_TOKEN: a Prometheus scraper's bearer token for /metrics alone; null for none. */
   readonly metricsScrapeToken?: string | null;
+  /** Told of every route as it is registered (tests enumerate them for the route matrix). */
+  readonly onRoute?: (route: { method: string; url: string; permission: string }) => void;
   /** Failed authentications allowed per client per window before 429 (default 10 per minute). */
   readonly authFailuresMax?: number;
 };
@@ -68,7 +70,7 @@ export async function buildHttpServer(deps: HttpDependencies): Promise<HttpApp> 
     requestTimeout: 120_000,
     keepAliveTimeout: 5_000,
     trustProxy: false,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Unknown fields are refused, not silently dropped; only query strings are coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     routerOptions: { maxParamLength: 200 },
@@ -85,6 +87,7 @@ export async function buildHttpServer(deps: HttpDependencies): Promise<HttpApp> 
     if (permission !== 'public' && !isPermission(permission) && route.url !== '*') {
       throw new Error(`invariant violated: route ${route.method} ${route.url} declares no permission`);
     }
+    for (const method of [route.method].flat()) deps.onRoute?.({ method, url: route.url, permission: String(permission) });
   });
   await app.register(swagger, { openapi: { openapi: '3.0.3', info: { title: 'Marketplace ledger API', version: deps.version },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } });

@@ -2,7 +2,7 @@
 // run (immutable), and render a stored run again byte for byte. The one place that
 // drives the engine; the CLI, the HTTP API and the scheduler all come through here.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
@@ -10,6 +10,7 @@ import { limits } from '../limits.ts';
 import { canonicalJson, sha256Hex } from '../ledger/canonical.ts';
 import { withTransaction, type Client, type Pool } from '../db/database.ts';
 import { writeCheckpoint } from '../integrity/checkpoints.ts';
+import { makePrivateDir, writePrivateFileAtomic } from '../storage/files.ts';
 import type { SigningKey } from '../signing/keys.ts';
 import { computeFigures, type ComputedFigure } from './compute.ts';
 import { layoutRun } from './layout.ts';
@@ -87,7 +88,7 @@ export async function createRun(ctx: ReportContext, request: RunRequest): Promis
   const manifestFile = signManifest(buildManifest(header, snapshot.figures, rendered.files, ctx.key.keyId), ctx.key);
   const manifestName = `${baseName(header)}.manifest.json`;
   const manifestBytes = `${JSON.stringify(manifestFile, null, 2)}\n`;
-  await writeFile(path.join(outDir, manifestName), manifestBytes);
+  await writePrivateFileAtomic(path.join(outDir, manifestName), manifestBytes);
   await storeRun(ctx.pool, header, snapshot.figures, manifestFile, { ...rendered.files,
     manifest: { name: manifestName, sha256: sha256Hex(manifestBytes) } });
   return { run_id: runId, files: { ...rendered.paths, manifest: path.join(outDir, manifestName) } };
@@ -126,7 +127,7 @@ async function renderEverything(
   ctx: ReportContext, template: Template, header: RunHeader, figures: readonly ComputedFigure[], run: RunParams,
   outDir: string, formats: readonly ReportFormat[] = reportFormats,
 ) {
-  await mkdir(outDir, { recursive: true });
+  await makePrivateDir(outDir);
   const detailRows = template.detail === null ? null
     : detailRowsSource(ctx.pool, run, header.watermark);
   const input = (dataSha256: string): RenderInput => layoutRun({
@@ -191,7 +192,7 @@ export async function publishRenderedRun(
   const header = previous === null || previous.rowCount !== 0 ? render.header : { ...render.header, supersedes: null };
   render = { ...render, header };
   const dir = outDir ?? path.join(ctx.dataDir, 'reports', header.run_id);
-  await mkdir(dir, { recursive: true });
+  await makePrivateDir(dir);
   const input = (dataSha256: string): RenderInput => ({ ...render, lineageBaseUrl: ctx.lineageBaseUrl, dataSha256 });
   const files: Manifest['files'] = {};
   const paths: RunFiles['files'] = {};
@@ -207,7 +208,7 @@ export async function publishRenderedRun(
   const manifestFile = signManifest(buildManifest(header, render.figures, files, ctx.key.keyId), ctx.key);
   const manifestName = `${baseName(header)}.manifest.json`;
   const manifestBytes = `${JSON.stringify(manifestFile, null, 2)}\n`;
-  await writeFile(path.join(dir, manifestName), manifestBytes);
+  await writePrivateFileAtomic(path.join(dir, manifestName), manifestBytes);
   const figures: ComputedFigure[] = render.figures.map((f) => ({ ...f, section: 'external', amount: 0n,
     kind: /^-?\d+\.\d{2}$/.test(f.value) ? 'money' : 'count', definition: { key: f.key, title: f.key,
       measure: 'count_groups' } }));
@@ -268,7 +269,7 @@ export async function renderStoredRun(
   for (const format of formats) paths[format] = rendered.paths[format];
   if (formats.length === reportFormats.length) {
     const name = `${baseName(stored.header)}.manifest.json`;
-    await writeFile(path.join(outDir, name), `${JSON.stringify(stored.manifestFile, null, 2)}\n`);
+    await writePrivateFileAtomic(path.join(outDir, name), `${JSON.stringify(stored.manifestFile, null, 2)}\n`);
     paths.manifest = path.join(outDir, name);
   }
   return { run_id: runId, files: paths };

@@ -1,6 +1,8 @@
 // Report runs: compute at one snapshot, render every format, sign the manifest, store the
-// run (immutable), and render a stored run again byte for byte. The one place that
-// drives the engine; the CLI, the HTTP API and the scheduler all come through here.
+// run (immutable) with the template definitions it used (definitions.ts), and render a
+// stored run again byte for byte from those definitions. Files are written 0640 in 0750
+// folders (storage/files.ts). The one place that drives the engine; the CLI, the HTTP API
+// and the scheduler all come through here.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { UserError } from '../errors.ts';

@@ -195,15 +195,13 @@ export const exactTextNote = 'Exact value kept as text: a spreadsheet number kee
 function placeValue(value: string, kind: 'money' | 'count', currency: string | null, link: string | null, where: string): Placed {
   // Only a well-formed value too long for a number becomes text; anything else is our bug.
   if (kind === 'money') {
+    if (moneyFitsSpreadsheet(value)) return { value: moneyToSpreadsheetNumber(value, where), style: moneyStyle(currency), link };
     invariant(isMoneyDecimal(value), `${where}: money ${JSON.stringify(value)} is a decimal with ≤ 2 places`);
-    return moneyFitsSpreadsheet(value)
-      ? { value: moneyToSpreadsheetNumber(value, where), style: moneyStyle(currency), link }
-      : { value, style: exactTextStyle, link, note: exactTextNote };
+    return { value, style: exactTextStyle, link, note: exactTextNote };
   }
+  if (countFitsSpreadsheet(value)) return { value: countToSpreadsheetNumber(value, where), style: countStyle, link };
   invariant(/^-?[0-9]+$/.test(value), `${where}: count ${JSON.stringify(value)} is an integer`);
-  return countFitsSpreadsheet(value)
-    ? { value: countToSpreadsheetNumber(value, where), style: countStyle, link }
-    : { value, style: exactTextStyle, link, note: exactTextNote };
+  return { value, style: exactTextStyle, link, note: exactTextNote };
 }
 
 function placeCell(input: RenderInput, column: Column, cell: Cell, where: string): Placed {

@@ -83,7 +83,7 @@ export type RunDefinitions =
   /** A run made before runs stored definitions: the template now on disk, of the run's version. */
   | { readonly stored: false; readonly template: Template };
 
-type RunIdentity = { readonly run_id: string; readonly report: string; readonly template_version: string };
+export type RunIdentity = { readonly run_id: string; readonly report: string; readonly template_version: string };
 
 /**
  * The definitions of a run: the stored ones, checked to be of the run's report and

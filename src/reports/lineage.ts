@@ -17,7 +17,7 @@ import {
 } from './query.ts';
 import { resolveParams } from './params.ts';
 import { canonicalJson } from '../ledger/canonical.ts';
-import { runDefinitions } from './definitions.ts';
+import { runDefinitions, type RunIdentity } from './definitions.ts';
 import { loadRun } from './runs.ts';
 import type { FigureDef, GroupDim, Template } from './template.ts';
 
@@ -58,15 +58,8 @@ export async function figureLineage(
       'gives each item\'s lineage (journal entry and log position, or file and line)');
   }
   const dims = run.figures.find((f) => f.id === id)?.dims ?? {};
-  const definitions = await runDefinitions(pool, { ...run.header, run_id: row.run_id }, options.templatesDir);
-  const { template } = definitions;
-  const section = template.sections.find((s) => s.figures.some((f) => f.key === row.key));
+  const { template, terms } = await figureDefinitions(pool, { ...run.header, run_id: row.run_id }, row, options);
   const params = resolveParams(template, run.header.params).run;
-  const terms = termsOf(row.definition, section?.figures ?? []);
-  if (!definitions.stored) {
-    const own = section?.figures.find((f) => f.key === row.key);
-    await assertLegacyDefinitions(pool, row.run_id, template, own === undefined ? null : [own, ...terms.map((t) => t.def)]);
-  }
   if (cursor.term >= terms.length) throw badCursor(page.cursor ?? '');
   const currency = (dims.currency ?? template.currency ?? 'USD') as CurrencyCode;
   const context = { pool, params, dims, watermark: run.header.watermark, currencyFilter: template.currency };
@@ -101,6 +94,22 @@ export async function figureLineage(
     sum,
     next_cursor: next,
   };
+}
+
+/** The run's template and the figure's terms, from the definitions the run used. */
+async function figureDefinitions(
+  pool: Pool, run: RunIdentity, row: { key: string; definition: FigureDef },
+  options: LineageOptions,
+): Promise<{ template: Template; terms: Term[] }> {
+  const definitions = await runDefinitions(pool, run, options.templatesDir);
+  const { template } = definitions;
+  const section = template.sections.find((s) => s.figures.some((f) => f.key === row.key));
+  const terms = termsOf(row.definition, section?.figures ?? []);
+  if (!definitions.stored) {
+    const own = section?.figures.find((f) => f.key === row.key);
+    await assertLegacyDefinitions(pool, run.run_id, template, own === undefined ? null : [own, ...terms.map((t) => t.def)]);
+  }
+  return { template, terms };
 }
 
 /**

@@ -43,8 +43,8 @@ export async function benchKafka(): Promise<void> {
     await embedded.producer.close();
 
     const oneRowMs = await oneRowPerEventCopy(db.adminPool, topic, partitions, lines);
-    const embeddedRun = await timedProjection(db.url, db.pool, embedded.consumer());
-    const kafkaRun = await timedProjection(kafkaDb.url, kafkaDb.pool, kafka.consumer());
+    const embeddedRun = await timedProjection(db.serviceUrl, db.pool, embedded.consumer());
+    const kafkaRun = await timedProjection(kafkaDb.serviceUrl, kafkaDb.pool, kafka.consumer());
     if (kafkaRun.result.posted !== embeddedRun.result.posted) {
       throw new Error(`the two paths disagree: ${kafkaRun.result.posted} vs ${embeddedRun.result.posted} entries`);
     }
@@ -86,7 +86,7 @@ async function timedProjection(
   try {
     const result = await runProjector({
       pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
-      threads: { count: projectorThreads, databaseUrl: url, databaseRole: 'ledger_writer' },
+      threads: { count: projectorThreads, databaseUrl: url, databaseRole: null },
     });
     return { ms: nowMs() - started, result };
   } finally {

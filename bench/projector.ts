@@ -30,7 +30,7 @@ export async function benchProjector(): Promise<void> {
     const started = nowMs();
     const result = await profiled(() => runProjector({
       pool: db.pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
-      threads: { count: projectorThreads, databaseUrl: db.url, databaseRole: 'ledger_writer' },
+      threads: { count: projectorThreads, databaseUrl: db.serviceUrl, databaseRole: null },
     }));
     const projectorMs = nowMs() - started;
     const cpuAfter = await cpuSnapshot(db.adminPool);

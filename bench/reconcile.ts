@@ -37,9 +37,9 @@ export async function benchReconcile(): Promise<void> {
     const setupStarted = nowMs();
     const files = await buildJournalAndFiles(db);
     const setupMs = nowMs() - setupStarted;
-    const child = await runInChild(db.url, files);
+    const child = await runInChild(db.serviceUrl, files);
     const checksStarted = nowMs();
-    await integrityChecks(db.pool, Date.parse('2026-11-01T00:00:00Z'));
+    await integrityChecks(db.pool, Date.parse('2026-11-01T00:00:00Z'), null);
     const checksMs = nowMs() - checksStarted;
     process.stdout.write([
       `data: ${rowsWanted} processor rows and ${files.bankLines} bank lines against ${rowsWanted} journal entries ` +
@@ -76,7 +76,7 @@ async function runInChild(url: string, files: { processor: string; bank: string 
 
 /** The measured process: one run, as the service role, then its figures on stdout. */
 export async function childRun(): Promise<void> {
-  const pool = createPool(process.env.BENCH_RECON_URL as string, 'ledger_writer', 4);
+  const pool = createPool(process.env.BENCH_RECON_URL as string, null, 4);
   try {
     const started = nowMs();
     const run = await runReconciliation(pool, {

@@ -9,6 +9,7 @@ import { copyBinary, sendCopy } from '../src/db/copy.ts';
 import { createPool, type Pool } from '../src/db/database.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
+import { ensureServiceLogin } from '../src/db/service-login.ts';
 import { batchesInFlightPerThread } from '../src/projector/batch-workers.ts';
 
 /** Projector threads in the ingest benchmarks: as `ledger project` runs by default (config.ts). */
@@ -17,9 +18,9 @@ export const projectorThreads = 2;
 export const projectorConnections = projectorThreads * batchesInFlightPerThread;
 
 export type BenchDatabase = {
-  url: string; pool: Pool; adminPool: Pool; dataDir: string;
+  url: string; serviceUrl: string; pool: Pool; adminPool: Pool; dataDir: string;
   /** Another fresh, migrated database on the same server, dropped by close(). */
-  sibling(label: string): Promise<{ url: string; pool: Pool; adminPool: Pool }>;
+  sibling(label: string): Promise<{ url: string; serviceUrl: string; pool: Pool; adminPool: Pool }>;
   close(): Promise<void>;
 };
 
@@ -32,7 +33,7 @@ export async function benchDatabase(): Promise<BenchDatabase> {
     adminUrl = server.url;
     stopServer = () => server.stop();
   }
-  const databases: Array<{ name: string; pools: Pool[] }> = [];
+  const databases: Array<{ name: string; role: string; pools: Pool[] }> = [];
   const create = async (name: string) => {
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();
@@ -42,10 +43,11 @@ export async function benchDatabase(): Promise<BenchDatabase> {
     parsed.pathname = `/${name}`;
     const url = parsed.toString();
     await migrate(url);
-    const pool = createPool(url, 'ledger_writer', 4);
+    const login = await ensureServiceLogin(url, { role: null, serviceUrl: null });
+    const pool = createPool(login.url, null, 4);
     const adminPool = createPool(url, null, 4);
-    databases.push({ name, pools: [pool, adminPool] });
-    return { url, pool, adminPool };
+    databases.push({ name, role: login.role, pools: [pool, adminPool] });
+    return { url, serviceUrl: login.url, pool, adminPool };
   };
   const name = `ledger_bench_${Date.now()}`;
   const main = await create(name);
@@ -56,7 +58,10 @@ export async function benchDatabase(): Promise<BenchDatabase> {
       for (const database of databases) for (const pool of database.pools) await pool.end();
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
-      for (const database of databases) await client.query(`DROP DATABASE IF EXISTS ${database.name} WITH (FORCE)`);
+      for (const database of databases) {
+        await client.query(`DROP DATABASE IF EXISTS ${database.name} WITH (FORCE)`);
+        await client.query(`DROP ROLE IF EXISTS ${database.role}`);
+      }
       await client.end();
       await stopServer();
       await rm(dataDir, { recursive: true, force: true });

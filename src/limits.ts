@@ -19,8 +19,12 @@ export const limits = {
   pageRowsMax: 1_000,
   /** Attempts for a transaction that lost a race (serialization, unique violation). */
   transactionAttemptsMax: 5,
+  /** Bytes of one HTTP request body: the largest legitimate one is an adjustment of entryLinesMax lines. */
+  requestBodyBytesMax: 256 * 1024,
   /** Entries between two signed checkpoints while projecting. */
   checkpointEntriesInterval: 50_000,
+  /** Nights the nightly reconciliation catches up after downtime (the newest ones). */
+  nightlyCatchUpDaysMax: 40,
 } as const;
 
 invariant(limits.batchMessagesMax > 0, 'a batch holds at least one message');

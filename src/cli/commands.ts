@@ -4,15 +4,20 @@ import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { generateEventStream } from '../generator/index.ts';
-import { readCheckpointFiles, writeCheckpoint } from '../integrity/checkpoints.ts';
+import { checkpointsDir, readCheckpointFiles, writeCheckpoint } from '../integrity/checkpoints.ts';
 import { verifyLedger } from '../integrity/verify.ts';
 import { publishFile } from '../log/publish.ts';
-import { loadSigningKey } from '../signing/keys.ts';
+import { defaultServiceRole, rolesSql } from '../db/service-login.ts';
+import { calendarMonth } from '../reports/params.ts';
+import { readSigningKey, signingKeyFile } from '../signing/keys.ts';
+import { rotateSigningKey, signingKeyForLedger } from '../signing/ledger-key.ts';
+import { loadTrustedKeys } from '../signing/trust.ts';
 import type { Command, CommandResult, ParsedArgs } from './main.ts';
 import { openLedger, projectOnce, withLedger } from './context.ts';
 import { serve } from './serve.ts';
 import { reconcileCommand, resolveBreakCommand } from './reconcile-command.ts';
 import { reportCommands } from './report-commands.ts';
+import { accessCommands } from './access-commands.ts';
 
 const string = { type: 'string' } as const;
 const boolean = { type: 'boolean' } as const;
@@ -26,23 +31,38 @@ function wholeNumber(flag: string, value: string | boolean | undefined, min: num
 }
 
 function month(flag: string, value: string | boolean | undefined): string {
-  if (typeof value !== 'string' || !/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) {
-    throw new UserError('bad_flag', `${flag} ${JSON.stringify(value ?? '')} is not a month (YYYY-MM)`);
+  const parsed = typeof value === 'string' ? calendarMonth(value) : null;
+  if (typeof value !== 'string' || parsed === null || typeof parsed === 'string') {
+    throw new UserError('bad_flag', `${flag} ${JSON.stringify(value ?? '')} is not a month (YYYY-MM)` +
+      (typeof parsed === 'string' ? `: ${parsed}` : ''));
   }
   return value;
 }
 
 
 const migrateCommand: Command = {
-  usage: 'ledger migrate [--json]',
-  options: {},
+  usage: 'ledger migrate [--print-roles-sql] [--json]',
+  options: { 'print-roles-sql': boolean },
   positionals: 0,
-  run: ({ config }) => withLedger(config, { migrate: false }, async (ledger) => {
-    const result = await ledger.migrate();
-    return { json: result, text: result.applied.length === 0 ? 'schema is up to date'
-      : `applied ${result.applied.join(', ')}` };
-  }),
+  async run({ values, config }) {
+    if (values['print-roles-sql'] === true) return printRolesSql(config);
+    return withLedger(config, { migrate: true }, async (ledger) => {
+      const result = ledger.db.migration ?? { applied: [] };
+      return { json: { ...result, service_role: ledger.db.serviceRole }, text: result.applied.length === 0
+        ? `schema is up to date; the service logs in as ${ledger.db.serviceRole}`
+        : `applied ${result.applied.join(', ')}; the service logs in as ${ledger.db.serviceRole}` };
+    });
+  },
 };
+
+/** The roles a DBA creates once for DATABASE_URL, named from it (no connection is made). */
+function printRolesSql(config: ParsedArgs['config']): CommandResult {
+  const url = config.databaseUrl === null ? null : new URL(config.databaseUrl);
+  const database = url === null ? 'ledger' : decodeURIComponent(url.pathname.replace(/^\//, '')) || 'ledger';
+  const owner = url === null || url.username === '' ? 'ledger_owner' : decodeURIComponent(url.username);
+  const sql = rolesSql(database, owner, config.databaseRole ?? defaultServiceRole(database));
+  return { json: { sql }, text: sql.trimEnd() };
+}
 
 const generateCommand: Command = {
   usage: 'ledger events generate --seed N --rentals N --month YYYY-MM [--out FILE] [--bad] [--json]',
@@ -70,7 +90,7 @@ const publishCommand: Command = {
     try {
       const topic = config.topics[0] as string;
       const result = await publishFile(log.producer, topic, log.newTopicPartitions, positionals[0] as string);
-      return { json: result, text: `published ${result.published} messages to ${topic}` };
+      return { json: result, text: `published ${result.published} lines of ${positionals[0]} to ${topic}` };
     } finally {
       await log.producer.close();
     }
@@ -107,21 +127,31 @@ const quarantineListCommand: Command = {
   }),
 };
 
+/**
+ * Trusts only pinned keys (trust.ts): the service's own (never created here: an auditor's
+ * machine may have none), the data dir's retired ones, LEDGER_TRUSTED_KEYS.
+ */
 const verifyCommand: Command = {
   usage: 'ledger verify [--checkpoints DIR] [--json]',
   options: { checkpoints: string },
   positionals: 0,
-  run: ({ values, config }) => withLedger(config, {}, async (ledger) => {
-    const dir = values.checkpoints;
-    const exported = typeof dir === 'string'
-      ? (await readCheckpointFiles(dir).catch(() => {
-        throw new UserError('bad_flag', `--checkpoints ${dir}: cannot read checkpoint files there`);
-      })).map((f) => f.file)
-      : undefined;
-    const report = await verifyLedger(ledger.db.pool, exported === undefined ? {} : { exportedCheckpoints: exported });
-    const text = report.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n');
-    return { json: report, text, exitCode: report.ok ? 0 : 1 };
-  }),
+  run: async ({ values, config }) => {
+    const trusted = await loadTrustedKeys(config, await readSigningKey(config.dataDir, config.signingKeyPem));
+    return withLedger(config, {}, async (ledger) => {
+      const dir = values.checkpoints;
+      const exported = typeof dir === 'string'
+        ? (await readCheckpointFiles(dir).catch(() => {
+          throw new UserError('bad_flag', `--checkpoints ${dir}: cannot read checkpoint files there`);
+        })).map((f) => f.file)
+        : undefined;
+      const report = await verifyLedger(ledger.db.pool, {
+        trusted, checkpointsDir: checkpointsDir(config.dataDir),
+        ...exported === undefined ? {} : { exportedCheckpoints: exported },
+      });
+      const text = report.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n');
+      return { json: report, text, exitCode: report.ok ? 0 : 1 };
+    });
+  },
 };
 
 const keysExportCommand: Command = {
@@ -129,11 +159,33 @@ const keysExportCommand: Command = {
   options: { out: string },
   positionals: 0,
   async run({ values, config }) {
-    const key = await loadSigningKey(config.dataDir, config.signingKeyPem);
+    // Never creates a key: a new key for a ledger that has signed is `ledger keys rotate`'s to make.
+    const key = await readSigningKey(config.dataDir, config.signingKeyPem);
+    if (key === null) {
+      throw new UserError('no_signing_key', `no signing key in ${signingKeyFile(config.dataDir)} yet: the ledger's ` +
+        'first start makes one (`ledger project` or `npm start`); after a lost key, restore it or run `ledger keys rotate`');
+    }
     const file = path.resolve(typeof values.out === 'string' ? values.out : `ledger-public-key-${key.keyId}.pem`);
     await writeFile(file, key.publicKeyPem);
     return { json: { files: [file], key_id: key.keyId }, text: `public key ${key.keyId} written to ${file}` };
   },
+};
+
+const keysRotateCommand: Command = {
+  usage: 'ledger keys rotate [--json]',
+  options: {},
+  positionals: 0,
+  run: ({ config }) => withLedger(config, {}, async (ledger) => {
+    const rotation = await rotateSigningKey(ledger.db.pool, config, `cli:${process.env.USER ?? 'operator'}`,
+      new Date());
+    const before = rotation.previous_key === 'retired'
+      ? `key ${rotation.previous_key_id} is retired; its public key ${rotation.retired_file} stays trusted`
+      : rotation.previous_key === 'replaced'
+        ? `what key ${rotation.signed_before.join(', ') || '(none)'} signed verifies only once its public key is ` +
+          'in LEDGER_TRUSTED_KEYS'
+        : 'nothing had been signed before';
+    return { json: rotation, text: `signing key ${rotation.key_id} from now on; ${before}` };
+  }),
 };
 
 const checkpointCommand: Command = {
@@ -141,7 +193,7 @@ const checkpointCommand: Command = {
   options: {},
   positionals: 0,
   run: ({ config }) => withLedger(config, {}, async (ledger) => {
-    const key = await loadSigningKey(config.dataDir, config.signingKeyPem);
+    const key = await signingKeyForLedger(ledger.db.pool, config);
     const file = await writeCheckpoint(ledger.db.pool, key, config.dataDir, new Date());
     return {
       json: { checkpoint_id: file?.checkpoint_id ?? null, merkle_root: file?.body.merkle_root ?? null },
@@ -151,11 +203,11 @@ const checkpointCommand: Command = {
 };
 
 const serveCommand: Command = {
-  usage: 'ledger serve',
-  options: {},
+  usage: 'ledger serve [--demo | --no-demo]',
+  options: { demo: { type: 'boolean' }, 'no-demo': { type: 'boolean' } },
   positionals: 0,
-  async run({ config }): Promise<CommandResult> {
-    await serve(config);
+  async run({ config, values }): Promise<CommandResult> {
+    await serve(config, { demo: values.demo === true, noDemo: values['no-demo'] === true });
     return { json: {}, text: '' };
   },
 };
@@ -170,9 +222,11 @@ export const commands: Record<string, Command> = {
   verify: verifyCommand,
   ...reportCommands,
   'keys export': keysExportCommand,
+  'keys rotate': keysRotateCommand,
   checkpoint: checkpointCommand,
   reconcile: reconcileCommand,
   'reconcile resolve': resolveBreakCommand,
+  ...accessCommands,
 };
 
 export type { ParsedArgs };

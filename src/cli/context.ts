@@ -2,29 +2,24 @@
 // in one place, closed in one place.
 import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/database.ts';
-import { migrate, type MigrationResult } from '../db/migrate.ts';
 import { writeCheckpoint } from '../integrity/checkpoints.ts';
 import { openLog } from '../log/open.ts';
 import { runProjector, type ProgressReport, type ProjectorResult } from '../projector/projector.ts';
-import { loadSigningKey } from '../signing/keys.ts';
+import { signingKeyForLedger } from '../signing/ledger-key.ts';
 
 export type Ledger = {
   readonly config: Config;
   readonly db: Database;
-  migrate(): Promise<MigrationResult>;
   close(): Promise<void>;
 };
 
+/** Migrates (as the owner, unless told not to), then works as the service's own login. */
 export async function openLedger(config: Config, options: { migrate?: boolean } = {}): Promise<Ledger> {
   const db = await openDatabase(config, {
     log: process.env.LEDGER_DEBUG === '1' ? (line) => process.stderr.write(`postgres: ${line}\n`) : () => undefined,
+    migrate: options.migrate !== false,
   });
-  const ledger: Ledger = { config, db, migrate: () => migrate(db.url), close: () => db.close() };
-  if (options.migrate !== false) await ledger.migrate().catch(async (error: unknown) => {
-    await db.close();
-    throw error;
-  });
-  return ledger;
+  return { config, db, close: () => db.close() };
 }
 
 export async function withLedger<T>(
@@ -38,33 +33,50 @@ export async function withLedger<T>(
   }
 }
 
-export type ProjectOptions = { follow: boolean; progress: boolean; signal?: AbortSignal };
+export type ProjectOptions = {
+  follow: boolean;
+  progress: boolean;
+  signal?: AbortSignal;
+  /** Told of every committed batch (the service's metrics). */
+  onBatch?: (report: ProgressReport) => void;
+};
 
 /** Projects until caught up (or, following, until the signal), with signed checkpoints. */
 export async function projectOnce(ledger: Ledger, options: ProjectOptions): Promise<ProjectorResult> {
   const { config, db } = ledger;
   const log = await openLog(config);
-  const key = await loadSigningKey(config.dataDir, config.signingKeyPem);
+  const key = await signingKeyForLedger(db.pool, config);
   const consumer = log.consumer();
   const controller = new AbortController();
   const stop = () => controller.abort();
   options.signal?.addEventListener('abort', stop);
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  if (options.signal?.aborted === true) stop();
+  // A caller with a signal (serve) owns the process's signals; a one-shot command stops here.
+  const ownSignals = options.signal === undefined;
+  if (ownSignals) {
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  }
   const progress = options.progress ? progressReporter() : undefined;
   try {
     return await runProjector({
       pool: db.pool, consumer, topics: config.topics, follow: options.follow, signal: controller.signal,
       batchMessagesMax: config.batchMessagesMax,
       ...(config.projectorThreads === 0 ? {} : {
-        threads: { count: config.projectorThreads, databaseUrl: db.url, databaseRole: config.databaseRole },
+        threads: { count: config.projectorThreads, databaseUrl: db.serviceUrl, databaseRole: null },
       }),
       checkpoint: async () => { await writeCheckpoint(db.pool, key, config.dataDir, new Date()); },
-      ...(progress === undefined ? {} : { onBatch: progress }),
+      ...(progress === undefined && options.onBatch === undefined ? {} : { onBatch: (report: ProgressReport) => {
+        progress?.(report);
+        options.onBatch?.(report);
+      } }),
     });
   } finally {
-    process.removeListener('SIGTERM', stop);
-    process.removeListener('SIGINT', stop);
+    if (ownSignals) {
+      process.removeListener('SIGTERM', stop);
+      process.removeListener('SIGINT', stop);
+    }
+    options.signal?.removeEventListener('abort', stop);
     await consumer.close();
     await log.producer.close();
   }

@@ -4,8 +4,10 @@
 // verification or reconciliation exits 1; a bug exits 70 with its stack.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isUserError, UserError } from '../errors.ts';
-import { loadConfig } from '../config.ts';
+import { loadConfig, type Config } from '../config.ts';
+import { redactUrl } from '../db/database.ts';
 import { commands } from './commands.ts';
+import { ensureWritableDataDir, fileSystemUserError } from './data-dir.ts';
 
 export type CommandResult = { json: unknown; text: string; exitCode?: number };
 export type Command = {
@@ -48,22 +50,49 @@ function parse(name: string, command: Command, rest: string[]) {
   }
 }
 
+/**
+ * Whether a command writes under LEDGER_DATA_DIR with this configuration; if so, the
+ * directory is made and proved writable before the command starts, so that a read-only
+ * one stops it before it records anything (a checkpoint, a report or reconciliation run)
+ * whose file it then could not write. A command that only reads there (`keys export` of
+ * an existing key) is not stopped; a refusal it meets still gets one line (data-dir.ts).
+ */
+function writesDataDir(name: string, values: ParsedArgs['values'], config: Config): boolean {
+  if (name === 'events generate' || name === 'report verify' || name === 'access roles') return false; // no data dir at all
+  if (name === 'keys export') return false; // reads the key; creates it only when there is none
+  if (config.databaseUrl === null) return true; // the embedded server keeps its data there
+  switch (name) {
+    case 'events publish': return config.kafkaBrokers === null;
+    case 'serve': case 'project': case 'checkpoint': case 'report run': case 'reconcile': case 'keys rotate': return true;
+    case 'report render': return values.out === undefined;
+    default: return false;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   let json = argv.includes('--json');
+  let dataDir: string | null = null;
   try {
     const { name, command, rest } = findCommand(argv);
     const parsed = parse(name, command, rest);
     json = parsed.values.json === true;
-    const result = await command.run({ values: parsed.values, positionals: parsed.positionals, config: loadConfig() });
+    const config = loadConfig();
+    dataDir = config.dataDir;
+    if (writesDataDir(name, parsed.values, config)) await ensureWritableDataDir(config.dataDir);
+    const result = await command.run({ values: parsed.values, positionals: parsed.positionals, config });
     process.stdout.write(json ? `${JSON.stringify(result.json)}\n` : result.text.length > 0 ? `${result.text}\n` : '');
     return result.exitCode ?? 0;
-  } catch (error) {
+  } catch (caught) {
+    const error = isUserError(caught) ? caught : fileSystemUserError(caught, dataDir) ?? caught;
     if (isUserError(error)) {
-      process.stderr.write(`ledger: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      // A mistake that still has a result (lines published before a stop) prints it with --json.
+      const result = (error as { result?: unknown }).result;
+      if (json && result !== undefined) process.stdout.write(`${JSON.stringify(result)}\n`);
+      process.stderr.write(`ledger: ${redactUrl(error.message.replace(/\s*\n\s*/g, ' '))}\n`);
       return 2;
     }
     const message = error instanceof Error ? error.stack ?? error.message : String(error);
-    process.stderr.write(`ledger: internal error (a bug; please report it): ${message}\n`);
+    process.stderr.write(`ledger: internal error (a bug; please report it): ${redactUrl(message)}\n`);
     return 70;
   }
 }

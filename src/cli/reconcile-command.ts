@@ -14,6 +14,8 @@ import { withLedger } from './context.ts';
 import { reportContext } from './report-commands.ts';
 import { publishRenderedRun } from '../reports/runs.ts';
 import { reconciliationRenderInput } from '../reconciliation/render.ts';
+import { readSigningKey } from '../signing/keys.ts';
+import { loadTrustedKeys } from '../signing/trust.ts';
 
 const string = { type: 'string' } as const;
 
@@ -37,6 +39,7 @@ export const reconcileCommand: Command = {
         date, processor: { path: processorPath, format: 'csv' }, bank: { path: bankPath, format: bankFormatOf(bankPath) },
         requestedBy: 'cli', graceDays: config.reconGraceDays, toleranceDays: config.reconToleranceDays,
         now: () => new Date(),
+        trusted: await loadTrustedKeys(config, await readSigningKey(config.dataDir, config.signingKeyPem)),
       });
       const file = await writeRunFile(run, path.join(config.dataDir, 'reconciliation'));
       // The run as the `reconciliation` report (REPORTS.md): rendered, signed and stored.

@@ -6,10 +6,12 @@ import { limits } from '../limits.ts';
 import { sha256Hex } from '../ledger/canonical.ts';
 import { closePeriod } from '../reports/periods.ts';
 import { figureLineage, type LineageLine } from '../reports/lineage.ts';
-import { checkFileAgainstManifest, type ManifestFile } from '../reports/manifest.ts';
+import { checkFileAgainstManifest, manifestFileFrom } from '../reports/manifest.ts';
 import { reportFormats, type ReportFormat } from '../reports/render/types.ts';
 import { createRun, listRuns, loadRun, renderStoredRun, type ReportContext } from '../reports/runs.ts';
-import { loadSigningKey } from '../signing/keys.ts';
+import { keyIdOf, readSigningKey } from '../signing/keys.ts';
+import { signingKeyForLedger } from '../signing/ledger-key.ts';
+import { loadTrustedKeys, readPublicKey, type TrustedKeys } from '../signing/trust.ts';
 import type { Config } from '../config.ts';
 import type { Command } from './main.ts';
 import { withLedger, type Ledger } from './context.ts';
@@ -20,7 +22,7 @@ export async function reportContext(ledger: Ledger): Promise<ReportContext> {
   const { config } = ledger;
   return {
     pool: ledger.db.pool,
-    key: await loadSigningKey(config.dataDir, config.signingKeyPem),
+    key: await signingKeyForLedger(ledger.db.pool, config),
     dataDir: config.dataDir,
     lineageBaseUrl: `${config.publicUrl}/api/figures`,
   };
@@ -115,39 +117,56 @@ const renderCommand: Command = {
   }),
 };
 
-/** Offline: no database, no service; the file, its manifest, and optionally the trusted public key. */
+/**
+ * Offline: no database, no service; the file, its manifest, and the keys to trust: the
+ * auditor's `--public-key`, else the trust list of this machine (trust.ts: the service's
+ * key when it has one, retired keys, LEDGER_TRUSTED_KEYS). With none, it proves integrity
+ * only, and says so.
+ */
 const verifyCommand: Command = {
   usage: 'ledger report verify FILE --manifest MANIFEST [--public-key KEY] [--json]',
   options: { manifest: string, 'public-key': string },
   positionals: 1,
-  async run({ values, positionals }) {
+  async run({ values, positionals, config }) {
     const file = positionals[0] as string;
     const read = (what: string, name: string) => readFile(name).catch(() => {
       throw new UserError('bad_file', `cannot read ${what} ${name}`);
     });
     const manifestPath = typeof values.manifest === 'string' ? values.manifest
       : (() => { throw new UserError('bad_flag', '--manifest is required'); })();
-    let manifest: ManifestFile;
+    const manifestText = (await read('manifest', manifestPath)).toString('utf8');
+    let parsed: unknown;
     try {
-      manifest = JSON.parse((await read('manifest', manifestPath)).toString('utf8')) as ManifestFile;
-      if (manifest.manifest?.format !== 'ledger-report-manifest/1') throw new Error('format');
-    } catch (error) {
-      if (error instanceof UserError) throw error;
-      throw new UserError('bad_file', `${manifestPath} is not a report manifest`);
+      parsed = JSON.parse(manifestText);
+    } catch {
+      throw new UserError('bad_file', `${manifestPath} is not a report manifest: not JSON`);
     }
-    const key = typeof values['public-key'] === 'string'
-      ? (await read('public key', values['public-key'])).toString('utf8') : null;
+    const manifest = manifestFileFrom(parsed, manifestPath);
+    const trusted = await trustedForReportVerify(values['public-key'], config);
     const fileSha256 = sha256Hex(await read('file', file));
-    const check = checkFileAgainstManifest(fileSha256, manifest, key);
+    const check = checkFileAgainstManifest(fileSha256, manifest, trusted);
+    const note = check.origin === 'not checked'
+      ? 'integrity only: the signature was checked with the public key inside the manifest, which whoever ' +
+        'changed the manifest could have replaced; pass --public-key or set LEDGER_TRUSTED_KEYS to prove origin'
+      : null;
     const json = { ok: check.ok, file_sha256: fileSha256, run_id: manifest.manifest.run.run_id, format: check.format,
-      key_checked: key !== null, reasons: check.reasons };
+      key_id: manifest.manifest.key_id, origin: check.origin, signed_by: check.signer, note,
+      key_checked: check.origin !== 'not checked', reasons: check.reasons };
     const text = check.ok
-      ? `ok: ${file} is the ${check.format} of run ${json.run_id}` +
-        (key === null ? ' (signature checked with the key inside the manifest; pass --public-key to check origin)' : '')
+      ? `ok: ${file} is the ${check.format} of run ${json.run_id}; ` +
+        (note === null ? `origin proved: signed by trusted key ${check.signer}` : `origin not checked (${note})`)
       : `NOT OK: ${check.reasons.join('; ')}`;
     return { json, text, exitCode: check.ok ? 0 : 1 };
   },
 };
+
+async function trustedForReportVerify(publicKey: string | boolean | undefined, config: Config): Promise<TrustedKeys> {
+  if (typeof publicKey === 'string') {
+    const pem = await readPublicKey(path.resolve(publicKey), '--public-key');
+    return { keys: [{ keyId: keyIdOf(pem), publicKeyPem: pem, source: publicKey }] };
+  }
+  return loadTrustedKeys(config, await readSigningKey(config.dataDir, config.signingKeyPem));
+}
 
 const lineageRowsMax = 1_000_000;
 

@@ -1,18 +1,25 @@
-// The one database layer: a pg pool working as the service's role, transactions, COPY.
+// The one database layer: a pg pool logged in as the service's own role, transactions, COPY.
 // PostgreSQL is DATABASE_URL when set, otherwise an embedded server (embedded.ts).
 import pg from 'pg';
 import { UserError } from '../errors.ts';
 import type { Config } from '../config.ts';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.ts';
+import { migrate, type MigrationResult } from './migrate.ts';
+import { ensureServiceLogin } from './service-login.ts';
 
 export type Pool = pg.Pool;
 export type Client = pg.PoolClient;
 
 export type Database = {
-  /** Connections working as the service's role (append and read, never rewrite). */
+  /** Connections as the service's login: read and append, never rewrite (service-login.ts). */
   readonly pool: Pool;
-  /** The connection string as given (its user owns the schema; migrations use it). */
-  readonly url: string;
+  /** The owner's connection string (DATABASE_URL, or the embedded superuser): migrations only. */
+  readonly ownerUrl: string;
+  /** The service login's connection string: for the pool and for worker threads. */
+  readonly serviceUrl: string;
+  readonly serviceRole: string;
+  /** What `migrate` applied when the database was opened with it; null when not asked. */
+  readonly migration: MigrationResult | null;
   close(): Promise<void>;
 };
 
@@ -21,6 +28,8 @@ export type OpenOptions = {
   readonly poolSize?: number;
   /** Extra server settings for an embedded server started here (tests turn fsync off). */
   readonly embeddedServerSettings?: Readonly<Record<string, string>>;
+  /** Apply migrations (as the owner, on a connection of their own) before the service logs in. */
+  readonly migrate?: boolean;
 };
 
 /** Statements run longer than this are cancelled: no query may hang the projector. */
@@ -28,35 +37,44 @@ export const statementTimeoutMs = 10 * 60 * 1000;
 
 export async function openDatabase(config: Config, options: OpenOptions = {}): Promise<Database> {
   let embedded: EmbeddedServer | null = null;
-  let url = config.databaseUrl;
-  if (url === null) {
+  let ownerUrl = config.databaseUrl;
+  if (ownerUrl === null) {
     embedded = await startEmbeddedPostgres(config.dataDir, {
       log: options.log ?? (() => undefined),
       settings: options.embeddedServerSettings ?? {},
     });
-    url = embedded.url;
+    ownerUrl = embedded.url;
   }
-  // Reachability is checked as the connecting user: the service role may not exist
-  // before the first migration.
-  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 30_000 });
   try {
-    await probe.connect();
-    await probe.query('SELECT 1');
+    await probe(ownerUrl);
+    const migration = options.migrate === false ? null : await migrate(ownerUrl);
+    const login = await ensureServiceLogin(ownerUrl, {
+      role: config.databaseRole, serviceUrl: config.serviceDatabaseUrl,
+    });
+    const pool = createPool(login.url, null, options.poolSize ?? 4);
+    return {
+      pool, ownerUrl, serviceUrl: login.url, serviceRole: login.role, migration,
+      async close() {
+        await pool.end();
+        await embedded?.stop();
+      },
+    };
   } catch (error) {
     await embedded?.stop();
+    throw error;
+  }
+}
+
+async function probe(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 30_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (error) {
     throw describeConnectionError(error, url);
   } finally {
-    await probe.end().catch(() => undefined);
+    await client.end().catch(() => undefined);
   }
-  const pool = createPool(url, config.databaseRole, options.poolSize ?? 4);
-  return {
-    pool,
-    url,
-    async close() {
-      await pool.end();
-      await embedded?.stop();
-    },
-  };
 }
 
 export function createPool(url: string, role: string | null, size: number): Pool {
@@ -91,13 +109,17 @@ export function describeConnectionError(error: unknown, url: string): Error {
   }
   if (code === '22023' || code === '42704') {
     return new UserError('database_role', `PostgreSQL at ${where}: ${(error as Error).message} ` +
-      '(run `ledger migrate`, which creates the service role)');
+      '(run `ledger migrate`, which creates the service login)');
   }
   return error as Error;
 }
 
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+/**
+ * A URL, or any text holding URLs, with their passwords hidden: in the user part and as a
+ * query parameter (libpq's ?password= and ?sslpassword=).
+ */
+export function redactUrl(text: string): string {
+  return text.replace(/\/\/([^:@/\s]+):[^@/\s]*@/g, '//$1:***@').replace(/([?&](?:ssl)?password=)[^&#\s]*/gi, '$1***');
 }
 
 const retryableCodes = new Set(['40001', '40P01']);

@@ -7,6 +7,7 @@ import { withTransaction, type Pool } from '../db/database.ts';
 import { canonicalJson } from '../ledger/canonical.ts';
 import { headsRoot, type CheckpointBody } from '../ledger/merkle.ts';
 import { verifySignature } from '../signing/keys.ts';
+import { describeTrusted, findTrustedSigner, type TrustedKeys } from '../signing/trust.ts';
 import { walkChains, type ChainHashes, type Problems } from './chains.ts';
 import type { CheckpointFile } from './checkpoints.ts';
 
@@ -24,13 +25,22 @@ export function check(name: string, problems: readonly string[] | Problems, okDe
   return { name, ok: false, detail: shown + more };
 }
 
-type CheckpointRow = { checkpoint_id: string; body: string; signature: Buffer; public_key_pem: string | null };
+type CheckpointRow = {
+  checkpoint_id: string; body: string; signature: Buffer; key_id: string; public_key_pem: string | null;
+};
 
-export async function chainChecks(pool: Pool, files: readonly CheckpointFile[] | undefined): Promise<ChainChecks> {
+/**
+ * `trusted`: the pinned keys (trust.ts); a checkpoint signed by any other key fails, whatever
+ * ledger.signing_keys holds. null (callers that have no configuration) checks signatures
+ * against the database's own keys, which proves integrity but not origin, and says so.
+ */
+export async function chainChecks(
+  pool: Pool, files: readonly CheckpointFile[] | undefined, trusted: TrustedKeys | null = null,
+): Promise<ChainChecks> {
   return withTransaction(pool, async (client) => {
     await client.query('SET TRANSACTION READ ONLY');
     const rows = await client.query<CheckpointRow>(
-      `SELECT c.checkpoint_id, c.body, c.signature, k.public_key_pem FROM ledger.checkpoints c
+      `SELECT c.checkpoint_id, c.body, c.signature, c.key_id, k.public_key_pem FROM ledger.checkpoints c
          LEFT JOIN ledger.signing_keys k USING (key_id) ORDER BY c.checkpoint_id`);
     const stored = rows.rows.map((r) => ({ ...r, parsed: JSON.parse(r.body) as CheckpointBody }));
     const wanted = new Set<string>();
@@ -39,21 +49,41 @@ export async function chainChecks(pool: Pool, files: readonly CheckpointFile[] |
     }
     const walk = await walkChains(client, wanted, problemsShownMax);
     const checkpointsProblems = stored.flatMap((r) => checkpointProblems(`checkpoint ${r.checkpoint_id}`,
-      r.parsed, r.signature, r.public_key_pem ?? undefined, walk.hashes));
+      r.parsed, r.key_id, r.signature, signerOf(trusted, r.key_id, r.public_key_pem), walk.hashes));
     return {
       chains: check('hash_chains', walk.problems,
         `${walk.entriesChecked} entries in ${walk.chains} chains recomputed, each chain in full from genesis`),
-      checkpoints: check('checkpoints', checkpointsProblems, `${stored.length} signed checkpoints match the chains`),
-      exported: files === undefined ? null : checkExportedCheckpoints(files, walk.hashes),
+      checkpoints: check('checkpoints', checkpointsProblems,
+        `${stored.length} signed checkpoints match the chains; ${originDetail(trusted)}`),
+      exported: files === undefined ? null : checkExportedCheckpoints(files, walk.hashes, trusted),
     };
   }, { isolation: 'repeatable read' });
 }
 
+/** The public key a signature must verify under, or why there is none to trust. */
+export type Signer = { publicKeyPem: string } | { untrusted: string };
+
+/** With a trust list, its key of that id (or the id's legacy form); without one, what the signed record carries. */
+export function signerOf(trusted: TrustedKeys | null, keyId: string, carriedPem: string | null): Signer {
+  if (trusted === null) return carriedPem === null ? { untrusted: `key ${keyId} is not in ledger.signing_keys` }
+    : { publicKeyPem: carriedPem };
+  const key = findTrustedSigner(trusted, keyId);
+  return key !== undefined ? { publicKeyPem: key.publicKeyPem }
+    : { untrusted: `signed by key ${keyId}, which is not a trusted key (the service's own or LEDGER_TRUSTED_KEYS)` };
+}
+
+export function originDetail(trusted: TrustedKeys | null): string {
+  return trusted === null ? 'signatures checked with the database\'s own keys (origin not checked)'
+    : `each signed by a trusted key (${describeTrusted(trusted)})`;
+}
+
 function checkpointProblems(
-  label: string, body: CheckpointBody, signature: Buffer, publicKeyPem: string | undefined, hashes: ChainHashes,
+  label: string, body: CheckpointBody, keyId: string, signature: Buffer, signer: Signer, hashes: ChainHashes,
 ): string[] {
   const problems: string[] = [];
-  if (publicKeyPem === undefined || !verifySignature(publicKeyPem, canonicalJson(body), signature)) {
+  if (body.key_id !== keyId) problems.push(`${label}: its body names key ${body.key_id}, its row key ${keyId}`);
+  if ('untrusted' in signer) problems.push(`${label}: ${signer.untrusted}`);
+  else if (!verifySignature(signer.publicKeyPem, canonicalJson(body), signature)) {
     problems.push(`${label}: signature does not verify`);
   }
   if (headsRoot(body.heads) !== body.merkle_root) problems.push(`${label}: Merkle root does not match its heads`);
@@ -67,8 +97,10 @@ function checkpointProblems(
   return problems;
 }
 
-function checkExportedCheckpoints(files: readonly CheckpointFile[], hashes: ChainHashes): Check {
+function checkExportedCheckpoints(
+  files: readonly CheckpointFile[], hashes: ChainHashes, trusted: TrustedKeys | null,
+): Check {
   const problems = files.flatMap((f) => checkpointProblems(`exported checkpoint ${f.checkpoint_id}`, f.body,
-    Buffer.from(f.signature, 'base64'), f.public_key_pem, hashes));
+    f.body.key_id, Buffer.from(f.signature, 'base64'), signerOf(trusted, f.body.key_id, f.public_key_pem), hashes));
   return check('exported_checkpoints', problems, `${files.length} exported checkpoint files match the chains`);
 }

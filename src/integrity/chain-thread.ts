@@ -10,6 +10,7 @@ import type { Pool } from '../db/database.ts';
 import { fromThreadError, threadEntryUrl, type ThreadError } from '../threads/thread-errors.ts';
 import { chainChecks, type ChainChecks } from './chain-checks.ts';
 import type { CheckpointFile } from './checkpoints.ts';
+import type { TrustedKeys } from '../signing/trust.ts';
 
 /** What the caller's pool connects with: the settings a thread needs to connect the same way. */
 export type ThreadConnection = Pick<pg.PoolConfig, 'connectionString' | 'options' | 'application_name' |
@@ -19,6 +20,7 @@ export type ChainSetup = {
   readonly module: string;
   readonly connection: ThreadConnection;
   readonly files: readonly CheckpointFile[] | null;
+  readonly trusted: TrustedKeys | null;
 };
 
 export type ChainReply =
@@ -33,12 +35,12 @@ export type ChainReply =
 export const chainThreadLimits = { oldGenerationMiBMax: 256, youngGenerationMiBMax: 48 } as const;
 
 export async function chainChecksInThread(
-  pool: Pool, files: readonly CheckpointFile[] | undefined,
+  pool: Pool, files: readonly CheckpointFile[] | undefined, trusted: TrustedKeys | null = null,
 ): Promise<ChainChecks> {
   const connection = threadConnection(pool);
-  if (connection === null) return chainChecks(pool, files);
+  if (connection === null) return chainChecks(pool, files, trusted);
   const setup: ChainSetup = {
-    module: new URL('./chain-worker.ts', import.meta.url).href, connection, files: files ?? null,
+    module: new URL('./chain-worker.ts', import.meta.url).href, connection, files: files ?? null, trusted,
   };
   return new Promise<ChainChecks>((resolve, reject) => {
     // execArgv []: the entry registers the TypeScript loader itself, whatever this process ran with.

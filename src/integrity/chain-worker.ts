@@ -15,7 +15,7 @@ pool.on('error', () => undefined); // an idle connection lost: the query that ne
 
 let reply: ChainReply;
 try {
-  reply = { kind: 'result', checks: await chainChecks(pool, setup.files ?? undefined) };
+  reply = { kind: 'result', checks: await chainChecks(pool, setup.files ?? undefined, setup.trusted) };
 } catch (error) {
   reply = { kind: 'error', error: describeThreadError(error) };
 } finally {

@@ -16,7 +16,7 @@ import { hash } from 'node:crypto';
 import type { Client, Pool } from '../db/database.ts';
 import { invariant } from '../errors.ts';
 import type { Side } from '../ledger/chart.ts';
-import { entryHashInputFast, genesisHash, type JournalEntry } from '../ledger/entry.ts';
+import { entryHashInput, genesisHash, type JournalEntry } from '../ledger/entry.ts';
 import type { Dims } from '../ledger/events.ts';
 import { currencies, fromMinor, type CurrencyCode } from '../ledger/money.ts';
 import type { Line, Subject } from '../ledger/rules.ts';
@@ -50,11 +50,9 @@ type TextRow = (string | null)[];
 const asText = { getTypeParser: () => (value: string) => value };
 
 /**
- * entryHashInputFast (entry.ts) writes ids, hashes, times and periods without JSON
- * escaping, trusting their shape. Here the SQL makes that shape a fact whatever a superuser
- * did to a column's type: the ids are cast to uuid, the hashes are hex from encode(), the
- * times come from to_char() with a fixed pattern; a value that cannot take that form fails
- * the query rather than reach the hash.
+ * The columns as the hash covers them: ids cast to uuid, hashes as hex from encode(), times
+ * from to_char() with a fixed pattern, so that a column whose type a superuser changed
+ * fails the query (or the hash) rather than be read in another form.
  */
 const entryColumns = `entry_id::uuid, event_id::uuid, event_type, topic, partition, "offset", chain_seq,
   to_char(effective_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), to_char(booked_period, 'YYYY-MM'),
@@ -112,9 +110,13 @@ function withLines(entry: StoredEntry, lines: readonly StoredLine[]): string | n
   return null;
 }
 
-/** The entry hash of entry.ts (sha256 of entryHashInputFast), with the one-shot digest. */
+/**
+ * The entry hash by its definition, entryHashInput (entry.ts: canonical JSON), never the
+ * projector's entryHashInputFast: a fault in the code that wrote the hashes must not be
+ * repeated by the code that checks them.
+ */
 export function recomputedHash(entry: Omit<JournalEntry, 'hash'>): string {
-  return hash('sha256', entryHashInputFast(entry), 'hex');
+  return hash('sha256', entryHashInput(entry), 'hex');
 }
 
 /** A chain being followed: where it stands, and the head log_partitions stores for it. */

@@ -4,24 +4,41 @@
 // and checkpoints are chain-checks.ts (the walk itself: chains.ts); the set-based checks,
 // each one statement that PostgreSQL runs, are here.
 import type { Pool } from '../db/database.ts';
+import type { TrustedKeys } from '../signing/trust.ts';
 import { check, problemsShownMax, type Check } from './chain-checks.ts';
 import { chainChecksInThread } from './chain-thread.ts';
+import { checkServiceLogin } from './service-login-check.ts';
+import { verifyTrail } from '../access-control/trail.ts';
 import type { CheckpointFile } from './checkpoints.ts';
+import { checkCheckpointFiles } from './checkpoint-files.ts';
+import { checkReportManifests } from './manifests.ts';
 
 export type { Check } from './chain-checks.ts';
 export { readChainPage } from './chains.ts';
 
 export type VerifyReport = { ok: boolean; checks: Check[] };
 
-export async function verifyLedger(
-  pool: Pool, options: { exportedCheckpoints?: readonly CheckpointFile[] } = {},
-): Promise<VerifyReport> {
+export type VerifyOptions = {
+  /** An auditor's exported checkpoint files, checked against the chains. */
+  readonly exportedCheckpoints?: readonly CheckpointFile[];
+  /**
+   * The pinned keys (trust.ts): a checkpoint or report manifest signed by any other key
+   * fails. Without them, signatures are checked with the database's own keys, which proves
+   * integrity, not origin (the checks' details say so).
+   */
+  readonly trusted?: TrustedKeys;
+  /** The data dir's checkpoint folder: each checkpoint of the database must have its file there. */
+  readonly checkpointsDir?: string;
+};
+
+export async function verifyLedger(pool: Pool, options: VerifyOptions = {}): Promise<VerifyReport> {
   // The chains are walked on a thread of their own while PostgreSQL runs the set-based
   // checks on a second connection, and the caller's own work (a reconciliation's matching)
   // keeps the main thread: JavaScript and PostgreSQL busy on both cores at once.
-  const chains = chainChecksInThread(pool, options.exportedCheckpoints);
+  const trusted = options.trusted ?? null;
+  const chains = chainChecksInThread(pool, options.exportedCheckpoints, trusted);
   chains.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-  const others = setBasedChecks(pool);
+  const others = setBasedChecks(pool, trusted, options.checkpointsDir);
   others.catch(() => undefined);
   const walked = await chains;
   const checks: Check[] = [walked.chains, walked.checkpoints];
@@ -31,24 +48,33 @@ export async function verifyLedger(
 }
 
 /** In this order, one after the other: each is one statement that PostgreSQL runs alone. */
-async function setBasedChecks(pool: Pool): Promise<Check[]> {
+async function setBasedChecks(pool: Pool, trusted: TrustedKeys | null, checkpointsDir?: string): Promise<Check[]> {
   return [
+    ...checkpointsDir === undefined ? [] : [await checkCheckpointFiles(pool, checkpointsDir)],
+    await checkReportManifests(pool, trusted),
     await checkAppendOnly(pool),
+    await checkServiceLogin(pool),
+    await checkAuditTrail(pool),
     await checkCompleteness(pool),
     await checkBalancedEntries(pool),
     await checkTrialBalance(pool),
   ];
 }
 
-const appendOnlyTables = ['raw_messages', 'journal_entries', 'journal_lines', 'quarantine',
-  'duplicate_deliveries', 'signing_keys', 'checkpoints', 'closed_periods'];
+/** Every append-only table, schema-qualified: the journal's, the reports', reconciliation's and access's. */
+const appendOnlyTables = ['ledger.raw_messages', 'ledger.journal_entries', 'ledger.journal_lines', 'ledger.quarantine',
+  'ledger.duplicate_deliveries', 'ledger.signing_keys', 'ledger.checkpoints', 'ledger.closed_periods',
+  'ledger.key_rotations', 'ledger.report_runs', 'ledger.report_figures', 'ledger.report_files',
+  'ledger.reconciliation_runs', 'ledger.reconciliation_items', 'ledger.reconciliation_resolutions',
+  'access.identities', 'access.grants', 'access.grant_approvals', 'access.grant_revocations', 'access.tokens',
+  'access.token_revocations', 'access.audit_trail'];
 
 async function checkAppendOnly(pool: Pool): Promise<Check> {
   const problems: string[] = [];
   const triggers = await pool.query<{ table_name: string; tgname: string; tgenabled: string }>(
-    `SELECT c.relname AS table_name, t.tgname, t.tgenabled FROM pg_trigger t
+    `SELECT n.nspname || '.' || c.relname AS table_name, t.tgname, t.tgenabled FROM pg_trigger t
        JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'ledger' AND t.tgname LIKE 'append_only_%'`);
+      WHERE n.nspname IN ('ledger', 'access') AND t.tgname LIKE 'append_only_%'`);
   for (const table of appendOnlyTables) {
     for (const trigger of ['append_only_rows', 'append_only_truncate']) {
       const found = triggers.rows.find((t) => t.table_name === table && t.tgname === trigger);
@@ -56,13 +82,14 @@ async function checkAppendOnly(pool: Pool): Promise<Check> {
       else if (found.tgenabled !== 'A') problems.push(`${table}: trigger ${trigger} is not enabled ALWAYS`);
     }
   }
-  const partitions = triggers.rows.filter((t) => t.table_name.startsWith('journal_lines_') && t.tgenabled !== 'A');
+  const partitions = triggers.rows.filter((t) => t.table_name.startsWith('ledger.journal_lines_') && t.tgenabled !== 'A');
   for (const t of partitions) problems.push(`${t.table_name}: trigger ${t.tgname} is not enabled ALWAYS`);
   const privileges = await pool.query<{ table_name: string; privilege: string }>(
     `SELECT t AS table_name, p AS privilege FROM unnest($1::text[]) t, unnest(ARRAY['UPDATE','DELETE','TRUNCATE']) p
-      WHERE has_table_privilege('ledger_writer', 'ledger.' || t, p)`, [appendOnlyTables]);
+      WHERE has_table_privilege('ledger_writer', t, p)`, [appendOnlyTables]);
   for (const r of privileges.rows) problems.push(`ledger_writer holds ${r.privilege} on ${r.table_name}`);
-  return check('append_only', problems, 'journal tables refuse UPDATE, DELETE and TRUNCATE');
+  return check('append_only', problems, `${appendOnlyTables.length} journal, report, reconciliation and access tables ` +
+    'refuse UPDATE, DELETE and TRUNCATE');
 }
 
 type CompletenessRow = {
@@ -144,4 +171,10 @@ async function checkTrialBalance(pool: Pool): Promise<Check> {
     .map((r) => `${r.currency} debits − credits = ${r.net} minor units`);
   const shown = rows.rows.map((r) => r.currency).join(', ') || 'no currency yet';
   return check('trial_balance_zero', problems, `trial balance is zero in ${shown}`);
+}
+
+/** The access audit trail: every row's hash recomputed along the chain; a changed or missing row is named. */
+async function checkAuditTrail(pool: Pool): Promise<Check> {
+  const walked = await verifyTrail(pool);
+  return check('audit_trail', walked.problems, `${walked.rows} audit trail rows recomputed, each chained to the one before`);
 }

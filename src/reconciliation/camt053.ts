@@ -9,8 +9,13 @@
 // BookgDt/Dt (or the date of BookgDt/DtTm), reference = the first of TxDtls/Refs/EndToEndId
 // (unless NOTPROVIDED), TxDtls/RmtInf/Ustrd, NtryRef; description = AddtlNtryInf. Entries
 // whose status (Sts or Sts/Cd) is not BOOK are not booked lines and are skipped.
+//
+// A file that is not a camt.053 statement is refused whole, with its line and column: XML
+// that is not well-formed (a truncated file), a root other than <Document> holding
+// <BkToCstmrStmt>, or any DOCTYPE. A statement has no DTD, and refusing one refuses every
+// entity declaration with it: nothing external is fetched, nothing is expanded.
 import { SaxesParser } from 'saxes';
-import { InputFileError, type InputText } from './input-file.ts';
+import { InputFileError, type InputText, type TextPosition } from './input-file.ts';
 import { reconLimits } from './limits.ts';
 import { badRow, parseCurrency, parseDay, parseUnsignedMinor } from './parse.ts';
 import type { BadRow, BankLine, FilePosition } from './types.ts';
@@ -39,9 +44,15 @@ export async function* readCamt053(input: InputText, file: string): AsyncGenerat
   let text = '';
   let entries = 0;
   let statement = false;
+  const here = () => ({ line: parser.line, column: parser.column });
+  parser.on('doctype', () => {
+    throw InputFileError.at(file, here(), 'a DOCTYPE is refused: a camt.053 statement has none, and its ' +
+      'entities are never read or expanded; the rest of the file was not read');
+  });
   parser.on('opentag', (tag) => {
     const name = localName(tag.name);
     path.push(name);
+    if (path.length <= 2) expectStatement(path, file, here());
     if (name === 'BkToCstmrStmt') statement = true;
     text = '';
     if (name === 'Ntry' && entry === null) {
@@ -74,17 +85,37 @@ export async function* readCamt053(input: InputText, file: string): AsyncGenerat
       parser.write(chunk);
       yield* ready;
       ready.length = 0;
-      if (entries > reconLimits.fileRowsMax) throw new Error(`more than ${reconLimits.fileRowsMax} entries`);
+      if (entries > reconLimits.fileRowsMax) {
+        throw InputFileError.at(file, here(), `more than ${reconLimits.fileRowsMax} entries`);
+      }
     }
     parser.close();
-    yield* ready;
-    if (!statement) throw new InputFileError(`${file}: not a camt.053 statement (no BkToCstmrStmt element)`);
   } catch (error) {
+    yield* ready; // the entries read before the fault were read whole
     if (error instanceof InputFileError) throw error;
-    yield* ready;
-    const reason = (error as Error).message.split('\n')[0] ?? 'unreadable';
-    yield { file, line: parser.line, reason: `the XML cannot be read from here on (${reason}); the rest of the file was not read` };
+    throw notWellFormed(error, file, here());
   }
+  yield* ready;
+  if (!statement) throw InputFileError.at(file, here(), 'not a camt.053 statement (no BkToCstmrStmt element)');
+}
+
+/** The root must be <Document> and hold <BkToCstmrStmt> (camt.052 or pain.001 are not statements). */
+function expectStatement(path: readonly string[], file: string, at: TextPosition): void {
+  if (path.length === 1 && path[0] !== 'Document') {
+    throw InputFileError.at(file, at, `the root element is <${path[0]}>, not the <Document> of a camt.053 statement`);
+  }
+  if (path.length === 2 && path[1] !== 'BkToCstmrStmt') {
+    throw InputFileError.at(file, at, `<Document> holds <${path[1]}>, not <BkToCstmrStmt>: not a camt.053 statement`);
+  }
+}
+
+/** saxes says `line:column: reason`; the reason, with the place it stopped. */
+function notWellFormed(error: unknown, file: string, at: TextPosition): InputFileError {
+  const message = (error as Error).message.split('\n')[0] ?? 'unreadable';
+  const found = /^(\d+):(\d+): (.*)$/.exec(message);
+  const position = found === null ? at : { line: Number(found[1]), column: Number(found[2]) };
+  const reason = found === null ? message : found[3];
+  return InputFileError.at(file, position, `the XML is not well-formed (${reason}); the rest of the file was not read`);
 }
 
 function localName(name: string): string {

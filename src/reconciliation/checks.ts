@@ -5,14 +5,15 @@
 // a constraint), owners whose payable is negative, and open quarantined records.
 import type { Pool } from '../db/database.ts';
 import { verifyLedger, type Check } from '../integrity/verify.ts';
+import type { TrustedKeys } from '../signing/trust.ts';
 import { chart, dimensionNames } from '../ledger/chart.ts';
 
 export type { Check };
 
 const problemsShownMax = 20;
 
-export async function integrityChecks(pool: Pool, endMs: number): Promise<Check[]> {
-  const verified = await verifyLedger(pool);
+export async function integrityChecks(pool: Pool, endMs: number, trusted: TrustedKeys | null): Promise<Check[]> {
+  const verified = await verifyLedger(pool, trusted === null ? {} : { trusted });
   return [
     ...verified.checks,
     await checkAccountsAndDimensions(pool),

@@ -1,7 +1,8 @@
 // The processor balance file and the bank statement (CSV), read as streams: each record
 // becomes a typed row or a bad row (file, line, reason), in file order, one at a time.
-// A file whose header lacks a column the contract names cannot be read at all: that is an
-// InputFileError, which the run reports as a failed check.
+// A file whose header lacks a column the contract names, or cannot be split, cannot be read
+// at all: that is an InputFileError (with its line and column when known), which the run
+// records as a failed check.
 import { csvRecords } from './csv.ts';
 import { InputFileError, type InputText } from './input-file.ts';
 import { reconLimits } from './limits.ts';
@@ -27,26 +28,34 @@ async function* readCsv<C extends string, T>(
   let rows = 0;
   for await (const record of csvRecords(input.chunks)) {
     if (positions === null) {
-      if (record.error !== undefined) throw new InputFileError(`${file}: the header row is unreadable: ${record.error}`);
-      positions = headerPositions(record.fields, columns, file);
+      if (record.error !== undefined) {
+        const at = record.column === null ? null : { line: record.line, column: record.column };
+        throw InputFileError.at(file, at, `the header row is unreadable: ${record.error}`);
+      }
+      positions = headerPositions(record.fields, columns, file, record.line);
       headerWidth = record.fields.length;
       continue;
     }
     rows += 1;
-    if (rows > reconLimits.fileRowsMax) throw new InputFileError(`${file}: more than ${reconLimits.fileRowsMax} rows`);
+    if (rows > reconLimits.fileRowsMax) {
+      throw InputFileError.at(file, { line: record.line, column: 1 }, `more than ${reconLimits.fileRowsMax} rows`);
+    }
     const at = { file, line: record.line };
     if (record.error !== undefined) {
-      yield { ...at, reason: record.error };
+      yield record.column === null ? { file, line: record.line, reason: record.error }
+        : { file, line: record.line, column: record.column, reason: record.error };
     } else if (record.fields.length !== headerWidth) {
       yield { ...at, reason: `has ${record.fields.length} columns; the header has ${headerWidth}` };
     } else {
       yield parse(valuesOf(record.fields, positions), at);
     }
   }
-  if (positions === null) throw new InputFileError(`${file}: the file is empty (no header row)`);
+  if (positions === null) throw InputFileError.at(file, null, 'the file is empty (no header row)');
 }
 
-function headerPositions<C extends string>(header: readonly string[], columns: readonly C[], file: string): Map<C, number> {
+function headerPositions<C extends string>(
+  header: readonly string[], columns: readonly C[], file: string, line: number,
+): Map<C, number> {
   const names = header.map((name) => name.trim().toLowerCase());
   const positions = new Map<C, number>();
   const missing: string[] = [];
@@ -55,7 +64,9 @@ function headerPositions<C extends string>(header: readonly string[], columns: r
     if (index < 0) missing.push(column);
     else positions.set(column, index);
   }
-  if (missing.length > 0) throw new InputFileError(`${file}: the header lacks the column(s) ${missing.join(', ')}`);
+  if (missing.length > 0) {
+    throw InputFileError.at(file, { line, column: 1 }, `the header lacks the column(s) ${missing.join(', ')}`);
+  }
   return positions;
 }
 

@@ -8,7 +8,10 @@ import type { Check } from './checks.ts';
 import { dayText, type Tally } from './match.ts';
 import { outcomes, positionText, type Category, type EntryLineage, type Outcome, type Source } from './types.ts';
 
-export type BadRowRecord = { readonly file: string; readonly line: number; readonly reason: string };
+/** A bad row: its file, line, the column of the fault where the reader knows it, and why. */
+export type BadRowRecord = {
+  readonly file: string; readonly line: number; readonly column: number | null; readonly reason: string;
+};
 
 export type InputRecord = {
   readonly role: Source;
@@ -20,6 +23,8 @@ export type InputRecord = {
   readonly sha256: string | null;
   readonly bytes: number | null;
   readonly problem: string | null;
+  /** Where in the file reading stopped, when the problem has a place (not well-formed, not UTF-8). */
+  readonly problem_at: { readonly line: number; readonly column: number } | null;
   readonly rows: number;
   readonly rows_outside_window: number;
   readonly rows_not_booked: number;

@@ -3,15 +3,18 @@
 // judged, breaks carried from the preceding run, the integrity checks, and the record
 // stored whole. Branching lives here; the rules live in match.ts and breaks.ts.
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Pool } from '../db/database.ts';
 import { UserError } from '../errors.ts';
 import { carryBreaks } from './breaks.ts';
 import { readCamt053 } from './camt053.ts';
 import { integrityChecks, type Check } from './checks.ts';
+import type { TrustedKeys } from '../signing/trust.ts';
 import { readBankCsv, readProcessorCsv } from './csv-readers.ts';
-import { InputFileError, openInputText } from './input-file.ts';
+import {
+  digestFile, InputFileError, openInputText, readRefusal, type InputDigest, type TextPosition,
+} from './input-file.ts';
 import { loadLedgerItems, loadLineages } from './journal-items.ts';
 import { reconLimits } from './limits.ts';
 import { Matcher, type RowVerdict } from './match.ts';
@@ -34,6 +37,8 @@ export type RunRequest = {
   readonly graceDays: number;
   readonly toleranceDays: number;
   readonly now: () => Date;
+  /** The keys whose checkpoints and manifests the integrity checks accept (null: origin not checked). */
+  readonly trusted?: TrustedKeys | null;
 };
 
 export const defaultSettingsDays = { graceDays: 2, toleranceDays: 3 } as const;
@@ -57,14 +62,16 @@ export async function runReconciliation(pool: Pool, request: RunRequest): Promis
   const matcher = new Matcher(settings);
   // The checks read the journal on their own connections while the files stream through
   // the matcher: PostgreSQL works on one core while JavaScript matches on the other.
-  const checking = integrityChecks(pool, endMs);
+  const checking = integrityChecks(pool, endMs, request.trusted ?? null);
   checking.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   const journal = await loadLedgerItems(pool, endMs, (item) => matcher.addLedgerItem(item));
   const offer = (row: ProcessorRow | BankLine): RowVerdict =>
     ('balanceTransactionId' in row ? matcher.offerProcessorRow(row) : matcher.offerBankLine(row));
   const processor = await readInput('processor', request.processor, offer);
   const bank = await readInput('bank', request.bank, offer);
-  const unread = new Set([processor, bank].filter((i) => i.sha256 === null).map((i) => i.role));
+  // A side whose file could not be read whole is not judged: what the file did not show
+  // may be in the part that was not read.
+  const unread = new Set([processor, bank].filter((i) => i.problem !== null).map((i) => i.role));
   const matched = matcher.finish(unread);
   const items = carryBreaks(matched.items, await priorBreaks(pool, runDay), runDay);
   const lineages = await loadLineages(pool, items.flatMap((i) => (i.ledger === null ? [] : [i.ledger])));
@@ -98,6 +105,8 @@ async function readInput(
   const counts: Counts = { rows: 0, outside: 0, notBooked: 0, bad: 0, badRows: [] };
   const base = { role, file, path: path.resolve(spec.path), format: spec.format };
   if (!existsSync(spec.path)) return inputRecord(base, counts, null, `${file} is missing (expected at ${base.path})`);
+  const refused = notAFile(spec.path, file);
+  if (refused !== null) return inputRecord(base, counts, null, refused);
   const input = openInputText(spec.path, file);
   const rows = role === 'processor' ? readProcessorCsv(input, file)
     : spec.format === 'camt053' ? readCamt053(input, file) : readBankCsv(input, file);
@@ -112,19 +121,32 @@ async function readInput(
     }
   } catch (error) {
     if (!(error instanceof InputFileError)) throw error;
-    return inputRecord(base, counts, null, error.message);
+    // The record still names the bytes it refused: the whole file is hashed again.
+    return inputRecord(base, counts, await digestFile(spec.path), error.message, error.position);
   }
   return inputRecord(base, counts, input.digest(), null);
 }
 
+/** Why a path is no file to read (a folder, a device, no permission to look), or null. */
+function notAFile(filePath: string, file: string): string | null {
+  try {
+    const stat = statSync(filePath);
+    if (stat.isDirectory()) return `${file}: it is a directory, not a file`;
+    return stat.isFile() ? null : `${file}: not a regular file`;
+  } catch (error) {
+    return `${file}: ${readRefusal(error)}`;
+  }
+}
+
 function inputRecord(
   base: Pick<InputRecord, 'role' | 'file' | 'path' | 'format'>, counts: Counts,
-  digest: { sha256: string; bytes: number } | null, problem: string | null,
+  digest: InputDigest | null, problem: string | null, problemAt: TextPosition | null = null,
 ): InputRecord {
   return {
-    ...base, sha256: digest?.sha256 ?? null, bytes: digest?.bytes ?? null, problem, rows: counts.rows,
+    ...base, sha256: digest?.sha256 ?? null, bytes: digest?.bytes ?? null, problem, problem_at: problemAt,
+    rows: counts.rows,
     rows_outside_window: counts.outside, rows_not_booked: counts.notBooked, bad_rows_count: counts.bad,
-    bad_rows: counts.badRows.map((b) => ({ file: b.file, line: b.line, reason: b.reason })),
+    bad_rows: counts.badRows.map((b) => ({ file: b.file, line: b.line, column: b.column ?? null, reason: b.reason })),
   };
 }
 
@@ -135,8 +157,8 @@ function inputCheck(inputs: readonly InputRecord[]): Check {
     if (input.problem !== null) problems.push(`${input.role}: ${input.problem}; its side was not reconciled`);
     if (input.bad_rows_count > 0) {
       const first = input.bad_rows[0];
-      problems.push(`${input.role}: ${input.bad_rows_count} bad row(s) in ${input.file}` +
-        (first === undefined ? '' : `, first at line ${first.line}: ${first.reason}`));
+      problems.push(`${input.role}: ${input.bad_rows_count} bad row(s) in ${input.file}` + (first === undefined ? ''
+        : `, first at ${first.file}:${first.line}${first.column === null ? '' : `:${first.column}`}: ${first.reason}`));
     }
   }
   if (problems.length === 0) {

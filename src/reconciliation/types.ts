@@ -56,8 +56,11 @@ export type BankLine = FilePosition & {
   readonly description: string;
 };
 
-/** A row that could not be read: reported with its place and a reason, then skipped. */
-export type BadRow = FilePosition & { readonly reason: string };
+/**
+ * A row that could not be read: reported with its place (and the column of the fault,
+ * where the reader knows it) and a reason, then skipped.
+ */
+export type BadRow = FilePosition & { readonly reason: string; readonly column?: number };
 
 /** The journal entry behind an item, and the log position it was projected from. */
 export type EntryLineage = {

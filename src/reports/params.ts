@@ -14,7 +14,6 @@ export type ResolvedParams = {
   readonly thresholds: Thresholds;
 };
 
-const periodPattern = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
 export function resolveParams(template: Template, given: RequestedParams): ResolvedParams {
   const params: Record<string, string> = {};
@@ -40,25 +39,86 @@ export function resolveParams(template: Template, given: RequestedParams): Resol
 
 function parseOne(name: string, value: string): RunParams {
   if (name === 'period') {
-    if (!periodPattern.test(value)) throw new UserError('bad_param', `period ${JSON.stringify(value)} is not YYYY-MM`, name);
+    checkedPeriod(value, name);
     return { periodStart: `${value}-01` };
   }
   if (name === 'as_of') return { asOf: parseAsOf(value) };
   if (name === 'year') {
     if (!/^\d{4}$/.test(value)) throw new UserError('bad_param', `year ${JSON.stringify(value)} is not YYYY`, name);
+    if (Number(value) < yearMin) throw new UserError('bad_param', `year ${JSON.stringify(value)}: ${noYearZero}`, name);
     return { year: Number(value) };
   }
   throw new Error(`template parameter ${name} is not known to the engine`);
 }
 
+// Dates as a person types them must exist: JavaScript's Date turns 2026-02-30 into March 2
+// and 24:00 into the next day, which would run a report for a day other than the one its
+// label names. PostgreSQL has no year 0.
+const yearMin = 1;
+const noYearZero = 'there is no year 0000';
+const monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : monthDays[month - 1] as number;
+}
+
+/**
+ * `YYYY-MM` as a month: null when it is not of that form, a reason when it is but no such
+ * month exists (2026-13, 0000-01).
+ */
+export function calendarMonth(value: string): { year: number; month: number } | string | null {
+  const match = /^(\d{4})-(\d{2})$/.exec(value);
+  if (match === null) return null;
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  if (month < 1 || month > 12) return `there is no month ${match[2]}`;
+  return year < yearMin ? noYearZero : { year, month };
+}
+
+/** A period parameter (`YYYY-MM`) that exists, or a UserError saying why not. */
+export function checkedPeriod(value: string, field?: string): { year: number; month: number } {
+  const month = calendarMonth(value);
+  if (month !== null && typeof month !== 'string') return month;
+  const why = month === null ? '' : `: ${month}`;
+  throw new UserError('bad_param', `period ${JSON.stringify(value)} is not YYYY-MM${why}`, field);
+}
+
+/** Why `YYYY-MM-DD` is no day of the calendar, or null when it is one (or not of that form). */
+export function impossibleDate(value: string): string | null {
+  const match = /^(\d{4}-\d{2})-(\d{2})$/.exec(value);
+  if (match === null) return null;
+  const month = calendarMonth(match[1] as string);
+  if (month === null || typeof month === 'string') return month;
+  const days = daysInMonth(month.year, month.month);
+  const day = Number(match[2]);
+  return day >= 1 && day <= days ? null : `${match[1]} has ${days} days`;
+}
+
+const asOfPattern = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-](\d{2}):(\d{2})))?$/;
+
+/** Why the time of an as_of that matched asOfPattern is no time of day, or null. */
+function impossibleTime(match: RegExpExecArray): string | null {
+  const [, , hour, minute, second, zone, zoneHour, zoneMinute] = match;
+  if (hour === undefined) return null;
+  if (Number(hour) > 23 || Number(minute) > 59 || Number(second ?? 0) > 59) {
+    return `there is no time ${hour}:${minute}${second === undefined ? '' : `:${second}`}`;
+  }
+  if (zone !== 'Z' && (Number(zoneHour) > 23 || Number(zoneMinute) > 59)) return `there is no UTC offset ${zone}`;
+  return null;
+}
+
 /** A date-only as_of means 00:00Z that day (REPORTS.md); otherwise an RFC 3339 instant. */
 export function parseAsOf(value: string): string {
-  const text = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
-  const valid = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/.test(text);
-  const date = new Date(text);
-  if (!valid || Number.isNaN(date.getTime())) {
-    throw new UserError('bad_param', `as_of ${JSON.stringify(value)} is not a date (YYYY-MM-DD) or an RFC 3339 time`, 'as_of');
-  }
+  const notATime = () => new UserError('bad_param',
+    `as_of ${JSON.stringify(value)} is not a date (YYYY-MM-DD) or an RFC 3339 time`, 'as_of');
+  const match = asOfPattern.exec(value);
+  if (match === null) throw notATime();
+  const date = new Date(match[2] === undefined ? `${value}T00:00:00Z` : value);
+  const impossible = impossibleDate(match[1] as string) ?? impossibleTime(match) ??
+    (date.getUTCFullYear() < yearMin ? noYearZero : null);
+  if (impossible !== null) throw new UserError('bad_param', `as_of ${JSON.stringify(value)}: ${impossible}`, 'as_of');
+  if (Number.isNaN(date.getTime())) throw notATime();
   return date.toISOString();
 }
 

@@ -3,11 +3,12 @@
 // the closed period's reports never change. Periods close in order and only once over.
 import { UserError } from '../errors.ts';
 import { withTransaction, type Pool } from '../db/database.ts';
+import { checkedPeriod } from './params.ts';
 
 export async function closePeriod(
   pool: Pool, period: string, closedBy: string, reason: string, now: Date,
 ): Promise<{ period: string; closed_at: string }> {
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(period)) throw new UserError('bad_param', `period ${JSON.stringify(period)} is not YYYY-MM`);
+  checkedPeriod(period);
   const start = `${period}-01`;
   const end = new Date(`${start}T00:00:00Z`);
   end.setUTCMonth(end.getUTCMonth() + 1);

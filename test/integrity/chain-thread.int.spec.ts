@@ -38,8 +38,8 @@ describe('the chain checks on a thread of their own', () => {
 
   it('works as the role the caller\'s pool works as', async () => {
     const probe = await ledger.db.pool.query<{ role: string }>('SELECT current_user AS role');
-    expect(probe.rows[0]?.role).toBe('ledger_writer');
-    // ledger_writer may not see what only the owner can: a table it holds no grant on.
+    expect(probe.rows[0]?.role).toBe(ledger.db.serviceRole);
+    // The service login may not see what only the owner can: a table its group holds no grant on.
     await ledger.db.adminPool.query('REVOKE SELECT ON ledger.journal_lines FROM ledger_writer');
     try {
       await expect(chainChecksInThread(ledger.db.pool, undefined)).rejects.toThrow(/permission denied/);

@@ -36,7 +36,7 @@ describe('the nightly job and `ledger reconcile`', () => {
   });
 
   const config = () => ({ dataDir, reconInboxDir: inbox, reconTimeUtc: '02:00', reconGraceDays: 2,
-    reconToleranceDays: 3 });
+    reconToleranceDays: 3, signingKeyPem: null, trustedKeyFiles: [] });
 
   it('reports a missing bank file as a failed run, and reconciles the side it has', async () => {
     await writeFile(path.join(inbox, 'processor-2026-10-09.csv'), [processorHeader, chargeRow(1), ''].join('\n'));

@@ -2,7 +2,8 @@
 // order, with the physical line they start on; a bad row (missing column, unparsable
 // amount or date, unknown category, stray quote) comes out as a bad row with its file,
 // line and reason while the rest is still read; a file whose header lacks a column is
-// refused whole. Files are written to a temporary folder and read as streams.
+// refused whole, and so is XML that is not well-formed. Files are written to a temporary
+// folder and read as streams.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -127,7 +128,7 @@ describe('the processor file', () => {
   it('refuses a file whose header lacks a column, naming it', async () => {
     const name = await file('short.csv', 'balance_transaction_id,created_utc\n');
     await expect(all(readProcessorCsv(openInputText(name, 'short.csv'), 'short.csv')))
-      .rejects.toThrow(/short\.csv: the header lacks the column\(s\) available_on_utc, currency/);
+      .rejects.toThrow(/short\.csv:1:1: the header lacks the column\(s\) available_on_utc, currency/);
   });
 });
 
@@ -164,11 +165,15 @@ describe('the bank statement', () => {
     ]);
   });
 
-  it('reports where camt.053 XML stops being readable, keeping what came before', async () => {
+  it('refuses camt.053 XML where it stops being well-formed, naming line and column, after what came before', async () => {
     const name = await file('broken.xml', '<Document><BkToCstmrStmt><Stmt><Ntry><Amt Ccy="USD">5.00</Amt>' +
       '<CdtDbtInd>DBIT</CdtDbtInd><BookgDt><Dt>2026-10-01</Dt></BookgDt><NtryRef>r1</NtryRef></Ntry>\n<Ntry><Amt>');
-    const rows = await all(readCamt053(openInputText(name, 'broken.xml'), 'broken.xml'));
-    expect(rows).toMatchObject([{ reference: 'r1', amountMinor: -500n, line: 1 },
-      { file: 'broken.xml', line: 2, reason: expect.stringMatching(/cannot be read from here on/) }]);
+    const rows: object[] = [];
+    const reading = (async () => {
+      for await (const row of readCamt053(openInputText(name, 'broken.xml'), 'broken.xml')) rows.push(row);
+    })();
+    await expect(reading).rejects.toThrow('broken.xml:2:11: the XML is not well-formed (unclosed tag: Amt); ' +
+      'the rest of the file was not read');
+    expect(rows).toMatchObject([{ reference: 'r1', amountMinor: -500n, line: 1 }]);
   });
 });

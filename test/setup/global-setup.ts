@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { clusterHomeOf } from '../support/embedded-cluster.ts';
 import { startTestBroker } from '../support/kafka.ts';
 
 declare module 'vitest' {
@@ -49,6 +50,9 @@ async function startPostgres(project: TestProject): Promise<() => Promise<void>>
   project.provide('adminDatabaseUrl', server.url);
   return async () => {
     await server.stop();
+    // As root the cluster may live outside the data dir (pg-location says where).
+    const home = await clusterHomeOf(dataDir);
+    if (home !== dataDir) await rm(home, { recursive: true, force: true });
     await rm(dataDir, { recursive: true, force: true });
   };
 }

@@ -5,12 +5,16 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { createPool, type Pool } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { ensureServiceLogin } from '../../src/db/service-login.ts';
 
 export type TestDatabase = {
   /** Owner's URL (migrations, superuser tampering in tests). */
   readonly url: string;
-  /** Works as ledger_writer, like the service. */
+  /** Logged in as the service's own login role (`<database>_service`), like the service. */
   readonly pool: Pool;
+  /** The service login's URL (worker threads, child processes given LEDGER_SERVICE_DATABASE_URL). */
+  readonly serviceUrl: string;
+  readonly serviceRole: string;
   /** Works as the connecting (owner, superuser) role. */
   readonly adminPool: Pool;
   drop(): Promise<void>;
@@ -31,11 +35,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.end();
   const url = urlWithDatabase(adminUrl, name);
   await migrate(url);
-  const pool = createPool(url, 'ledger_writer', 4);
+  const login = await ensureServiceLogin(url, { role: null, serviceUrl: null });
+  const pool = createPool(login.url, null, 4);
   const adminPool = createPool(url, null, 2);
   return {
     url,
     pool,
+    serviceUrl: login.url,
+    serviceRole: login.role,
     adminPool,
     async drop() {
       await pool.end();
@@ -43,6 +50,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      // Roles are the server's, not the database's: the test's service login goes too.
+      await client.query(`DROP ROLE IF EXISTS ${login.role}`);
       await client.end();
     },
   };

@@ -2,9 +2,9 @@
 // broker (the suite's, or one the test started), a data directory for child processes,
 // and the reference every Kafka test ends on: the same lines projected through the
 // embedded log, uninterrupted, into a database of its own, reduced to a journal digest.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -50,6 +50,8 @@ export type KafkaLedgerOptions = {
   /** Part of the topic name, for reading the broker's log. */
   readonly name: string;
   readonly logOptions?: KafkaLogOptions;
+  /** More of the ledger's environment (LEDGER_KAFKA_TLS…, LEDGER_KAFKA_SASL…). */
+  readonly env?: Readonly<Record<string, string>>;
 };
 
 export function suiteBrokers(): string {
@@ -63,7 +65,7 @@ export async function createKafkaLedger(options: KafkaLedgerOptions): Promise<Ka
   const brokers = options.brokers ?? suiteBrokers();
   const env = {
     DATABASE_URL: db.url, LEDGER_DATA_DIR: dataDir, KAFKA_BROKERS: brokers,
-    LEDGER_TOPICS: topic, LEDGER_PARTITIONS: String(options.partitions),
+    LEDGER_TOPICS: topic, LEDGER_PARTITIONS: String(options.partitions), ...options.env,
   };
   const config = loadConfig(env);
   const logLines: string[] = [];
@@ -204,4 +206,51 @@ export async function startTestBroker(options: KafkaBrokerOptions = {}): Promise
         `${(error as Error).message.split('\n')[0]}`);
     }
   }
+}
+
+/** Certificates for a TLS test, made with openssl: paths of PEM files, and the broker's own. */
+export type TestPki = {
+  /** The CA that signed the broker's and the client's certificates. */
+  readonly caFile: string;
+  /** A CA that signed nothing here: trusting it alone must fail. */
+  readonly otherCaFile: string;
+  readonly clientCertFile: string;
+  readonly clientKeyFile: string;
+  readonly serverCertPem: string;
+  readonly serverKeyPem: string;
+  readonly caPem: string;
+};
+
+/**
+ * A throw-away CA, a broker certificate for 127.0.0.1 and a client certificate, signed by
+ * it, and an unrelated CA. Keys are unencrypted PKCS#8 (what Kafka's PEM keystore reads).
+ */
+export async function makeTestPki(dir: string): Promise<TestPki> {
+  const at = (name: string) => path.join(dir, name);
+  const openssl = (args: string[]) => new Promise<void>((resolve, reject) => {
+    execFile('openssl', args, { cwd: dir, timeout: 60_000 }, (error, _stdout, stderr) => {
+      if (error === null) resolve();
+      else reject(new Error(`openssl ${args.join(' ')} failed: ${stderr}`));
+    });
+  });
+  const ca = async (name: string) => openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', at(`${name}.key`),
+    '-out', at(`${name}.pem`), '-days', '2', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE',
+    '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  const leaf = async (name: string, extensions: string) => {
+    await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`),
+      '-subj', `/CN=${name}`]);
+    await writeFile(at(`${name}.ext`), extensions);
+    await openssl(['x509', '-req', '-in', at(`${name}.csr`), '-CA', at('ledger-test-ca.pem'), '-CAkey',
+      at('ledger-test-ca.key'), '-CAcreateserial', '-out', at(`${name}.pem`), '-days', '2', '-extfile', at(`${name}.ext`)]);
+  };
+  await ca('ledger-test-ca');
+  await ca('unrelated-ca');
+  await leaf('broker', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  await leaf('ledger-client', 'extendedKeyUsage=clientAuth\n');
+  return {
+    caFile: at('ledger-test-ca.pem'), otherCaFile: at('unrelated-ca.pem'),
+    clientCertFile: at('ledger-client.pem'), clientKeyFile: at('ledger-client.key'),
+    serverCertPem: await readFile(at('broker.pem'), 'utf8'), serverKeyPem: await readFile(at('broker.key'), 'utf8'),
+    caPem: await readFile(at('ledger-test-ca.pem'), 'utf8'),
+  };
 }

@@ -40,7 +40,7 @@ export async function createTestLedger(options: { partitions?: number } = {}): P
           pool: db.pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
           ...(projectOptions.batchMessagesMax === undefined ? {} : { batchMessagesMax: projectOptions.batchMessagesMax }),
           ...(projectOptions.threads === undefined ? {} : {
-            threads: { count: projectOptions.threads, databaseUrl: db.url, databaseRole: 'ledger_writer' },
+            threads: { count: projectOptions.threads, databaseUrl: db.serviceUrl, databaseRole: null },
           }),
         });
       } finally {

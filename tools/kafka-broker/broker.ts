@@ -2,6 +2,9 @@
 // broker and controller, listening on loopback only, on free ports. The official jars
 // come from Maven Central through `mvn` and are cached between runs, so that the Kafka
 // path is tested against the server it will meet in production, not a mock of kafkajs.
+// Besides its PLAINTEXT listener it can open a SASL_PLAINTEXT listener (SCRAM-SHA-256
+// and -512, users made at format time) and an SSL listener (PEM keystore, optionally
+// requiring client certificates), to test the ledger's TLS and SASL settings.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -66,6 +69,18 @@ export interface KafkaBrokerOptions {
   log?: (line: string) => void;
   /** Keep the data directory after stop() even when it is a temporary one. */
   keepData?: boolean;
+  /** Listeners besides PLAINTEXT (inter-broker and controller traffic stay on plaintext loopback). */
+  security?: KafkaBrokerSecurity;
+}
+
+export interface KafkaBrokerSecurity {
+  /** A SASL_PLAINTEXT listener offering SCRAM-SHA-256 and SCRAM-SHA-512, each with these users. */
+  scramUsers?: readonly { readonly username: string; readonly password: string }[];
+  /**
+   * An SSL listener: the broker's certificate chain and its unencrypted PKCS#8 key (PEM).
+   * With `clientCaPem`, clients must present a certificate signed by it (mTLS).
+   */
+  tls?: { readonly certificateChainPem: string; readonly privateKeyPem: string; readonly clientCaPem?: string };
 }
 
 export interface BrokerExit {
@@ -76,6 +91,9 @@ export interface BrokerExit {
 export interface KafkaBroker {
   /** Bootstrap address for kafkajs, e.g. "127.0.0.1:40123". */
   readonly brokers: string;
+  /** The SASL_PLAINTEXT (SCRAM) and SSL listeners' addresses, when asked for. */
+  readonly scramBrokers: string | null;
+  readonly sslBrokers: string | null;
   readonly version: string;
   /** Holds server.properties, the storage (`data/`) and the broker output (`broker.log`). */
   readonly dataDir: string;
@@ -98,6 +116,9 @@ interface BrokerLayout {
   logFile: string;
   brokerPort: number;
   controllerPort: number;
+  scramPort: number | null;
+  sslPort: number | null;
+  security: KafkaBrokerSecurity;
 }
 
 interface BrokerProcess {
@@ -118,7 +139,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   for (let attempt = 1; attempt <= brokerLimits.startAttemptsMax; attempt++) {
     const dataDir = await fsp.mkdtemp(path.join(parentDir, 'ledger-kafka-'));
     try {
-      const layout = await prepareLayout(dataDir, version, libsDir);
+      const layout = await prepareLayout(dataDir, version, libsDir, options.security ?? {});
       const started = await launchAndAwaitReady(layout, version, libsDir);
       log(`kafka ${version} ready on 127.0.0.1:${layout.brokerPort} (data ${dataDir})`);
       return brokerHandle(layout, version, libsDir, started, keepData, log);
@@ -145,6 +166,8 @@ function brokerHandle(
   let stopped = false;
   return {
     brokers: `127.0.0.1:${layout.brokerPort}`,
+    scramBrokers: layout.scramPort === null ? null : `127.0.0.1:${layout.scramPort}`,
+    sslBrokers: layout.sslPort === null ? null : `127.0.0.1:${layout.sslPort}`,
     version,
     dataDir: layout.dataDir,
     logFile: layout.logFile,
@@ -295,8 +318,12 @@ function hasDynamicQuorum(version: string): boolean {
   return major > 3 || (major === 3 && minor >= 9);
 }
 
-async function prepareLayout(dataDir: string, version: string, libsDir: string): Promise<BrokerLayout> {
-  const [brokerPort, controllerPort] = await findFreePorts(2);
+async function prepareLayout(
+  dataDir: string, version: string, libsDir: string, security: KafkaBrokerSecurity,
+): Promise<BrokerLayout> {
+  const scram = security.scramUsers !== undefined;
+  const ssl = security.tls !== undefined;
+  const [brokerPort, controllerPort, ...extra] = await findFreePorts(2 + (scram ? 1 : 0) + (ssl ? 1 : 0));
   if (brokerPort === undefined || controllerPort === undefined) throw new Error('findFreePorts returned too few ports');
   const layout: BrokerLayout = {
     dataDir,
@@ -306,7 +333,11 @@ async function prepareLayout(dataDir: string, version: string, libsDir: string):
     logFile: path.join(dataDir, 'broker.log'),
     brokerPort,
     controllerPort,
+    scramPort: scram ? extra.shift() ?? null : null,
+    sslPort: ssl ? extra.shift() ?? null : null,
+    security,
   };
+  if (security.tls !== undefined) await writeTlsStores(dataDir, security.tls);
   await fsp.writeFile(layout.propertiesFile, serverProperties(layout, version));
   await fsp.writeFile(layout.loggingFile, usesLog4j2(version) ? LOG4J2_CONFIG : LOG4J1_CONFIG);
   await formatStorage(layout, version, libsDir);
@@ -336,13 +367,19 @@ function serverProperties(layout: BrokerLayout, version: string): string {
   const quorum = hasDynamicQuorum(version)
     ? `controller.quorum.bootstrap.servers=${controller}`
     : `controller.quorum.voters=1@${controller}`;
+  const extra = [
+    ...(layout.scramPort === null ? [] : [`SASL_PLAINTEXT://127.0.0.1:${layout.scramPort}`]),
+    ...(layout.sslPort === null ? [] : [`SSL://127.0.0.1:${layout.sslPort}`]),
+  ];
+  const advertised = [`PLAINTEXT://127.0.0.1:${layout.brokerPort}`, ...extra].join(',');
   return [
     'process.roles=broker,controller',
     'node.id=1',
     quorum,
-    `listeners=PLAINTEXT://127.0.0.1:${layout.brokerPort},CONTROLLER://${controller}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${layout.brokerPort}`,
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listeners=${advertised},CONTROLLER://${controller}`,
+    `advertised.listeners=${advertised}`,
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL',
+    ...securityProperties(layout),
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${layout.storageDir}`,
@@ -399,6 +436,41 @@ function newClusterId(): string {
   throw new Error('could not draw a cluster id');
 }
 
+/** The SCRAM and SSL listeners' settings (listener-scoped, so PLAINTEXT stays as it was). */
+function securityProperties(layout: BrokerLayout): string[] {
+  const lines: string[] = [];
+  if (layout.scramPort !== null) {
+    const login = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+    lines.push('sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512',
+      `listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=${login}`,
+      `listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=${login}`);
+  }
+  const tls = layout.security.tls;
+  if (layout.sslPort !== null && tls !== undefined) {
+    lines.push('listener.name.ssl.ssl.keystore.type=PEM',
+      `listener.name.ssl.ssl.keystore.location=${path.join(layout.dataDir, tlsKeystoreFile)}`);
+    if (tls.clientCaPem !== undefined) {
+      lines.push('listener.name.ssl.ssl.truststore.type=PEM',
+        `listener.name.ssl.ssl.truststore.location=${path.join(layout.dataDir, tlsTruststoreFile)}`,
+        'listener.name.ssl.ssl.client.auth=required');
+    }
+  }
+  return lines;
+}
+
+const tlsKeystoreFile = 'ssl-keystore.pem';
+const tlsTruststoreFile = 'ssl-truststore.pem';
+
+/** Kafka's PEM keystore is one file: the private key (PKCS#8), then the certificate chain. */
+async function writeTlsStores(dataDir: string, tls: NonNullable<KafkaBrokerSecurity['tls']>): Promise<void> {
+  if (!/-----BEGIN PRIVATE KEY-----/.test(tls.privateKeyPem)) {
+    throw new Error('kafka broker TLS: the private key must be unencrypted PKCS#8 PEM (BEGIN PRIVATE KEY)');
+  }
+  await fsp.writeFile(path.join(dataDir, tlsKeystoreFile), `${tls.privateKeyPem.trim()}\n${tls.certificateChainPem.trim()}\n`,
+    { mode: 0o600 });
+  if (tls.clientCaPem !== undefined) await fsp.writeFile(path.join(dataDir, tlsTruststoreFile), tls.clientCaPem);
+}
+
 /** Storage is formatted per start with a fresh cluster id: no state leaks between runs. */
 async function formatStorage(layout: BrokerLayout, version: string, libsDir: string): Promise<void> {
   // Kafka's Uuid prints as 16 random bytes in unpadded base64url, which is what this is.
@@ -406,6 +478,12 @@ async function formatStorage(layout: BrokerLayout, version: string, libsDir: str
   const args = [...jvmArgs(layout, version, libsDir), 'kafka.tools.StorageTool',
     'format', '-t', clusterId, '-c', layout.propertiesFile];
   if (hasDynamicQuorum(version)) args.push('--standalone');
+  // SCRAM credentials are metadata records written at format time (KRaft has no ZooKeeper to hold them).
+  for (const user of layout.security.scramUsers ?? []) {
+    for (const mechanism of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
+      args.push('--add-scram', `${mechanism}=[name=${user.username},password=${user.password}]`);
+    }
+  }
   await runCommand('java', args, { cwd: layout.dataDir, timeoutMs: brokerLimits.formatTimeoutMs });
 }
 

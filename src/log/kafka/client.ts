@@ -1,7 +1,11 @@
 // The kafkajs client, built in one place with every option that matters spelled out, and
 // the one way this program finds out whether a broker is there: a bounded probe with
-// backoff that says, in a line an operator can act on, what it is waiting for.
-import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+// backoff that says, in a line an operator can act on, what it is waiting for. TLS and
+// SASL (config.ts, LEDGER_KAFKA_*) are applied here to every client this program makes;
+// a refused password or an untrusted certificate is no reason to wait: it fails at once.
+import type { ConnectionOptions } from 'node:tls';
+import { Kafka, logLevel, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
+import type { KafkaSecurity } from '../../config.ts';
 import { UserError, invariant } from '../../errors.ts';
 
 export type KafkaLogLine = (line: string) => void;
@@ -10,7 +14,31 @@ export type KafkaClientOptions = {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly log: KafkaLogLine;
+  /** TLS and SASL; absent: plaintext without authentication. */
+  readonly security?: KafkaSecurity;
 };
+
+/** kafkajs's `ssl` and `sasl` options; the secrets are revealed here and nowhere else. */
+export function securityOptions(security: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const options: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  const tls = security?.tls ?? null;
+  if (tls !== null) {
+    const ssl: ConnectionOptions = { rejectUnauthorized: true };
+    if (tls.ca !== null) ssl.ca = tls.ca;
+    if (tls.cert !== null) ssl.cert = tls.cert;
+    if (tls.key !== null) ssl.key = tls.key.reveal();
+    if (tls.servername !== null) ssl.servername = tls.servername;
+    options.ssl = ssl;
+  }
+  const sasl = security?.sasl ?? null;
+  if (sasl !== null) {
+    const credentials = { username: sasl.username, password: sasl.password.reveal() };
+    options.sasl = sasl.mechanism === 'plain' ? { mechanism: 'plain', ...credentials }
+      : sasl.mechanism === 'scram-sha-256' ? { mechanism: 'scram-sha-256', ...credentials }
+        : { mechanism: 'scram-sha-512', ...credentials };
+  }
+  return options;
+}
 
 export const kafkaLimits = {
   /** A TCP connect to a broker on a healthy network takes milliseconds. */
@@ -30,6 +58,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
+    ...securityOptions(options.security),
     connectionTimeout: kafkaLimits.connectionTimeoutMs,
     requestTimeout: kafkaLimits.requestTimeoutMs,
     enforceRequestTimeout: true,
@@ -104,6 +133,7 @@ export async function awaitBrokers(
   // Bounded by the deadline: every pass either returns, throws, or sleeps toward it.
   for (let attempt = 1; ; attempt++) {
     const failure = await probe(options);
+    if (failure instanceof UserError) throw failure;
     if (failure === null) {
       if (attempt > 1) options.log(`kafka: reached ${where} after ${attempt} attempts`);
       return;
@@ -121,10 +151,12 @@ export async function awaitBrokers(
   }
 }
 
-async function probe(options: KafkaClientOptions): Promise<string | null> {
+/** null: reached; a UserError: refused for good (credentials, certificates); else why not yet. */
+async function probe(options: KafkaClientOptions): Promise<string | UserError | null> {
   const kafka = new Kafka({
     clientId: `${options.clientId}-probe`,
     brokers: [...options.brokers],
+    ...securityOptions(options.security),
     connectionTimeout: kafkaLimits.connectionTimeoutMs,
     requestTimeout: kafkaLimits.connectionTimeoutMs * 2,
     retry: { retries: 0 },
@@ -136,10 +168,66 @@ async function probe(options: KafkaClientOptions): Promise<string | null> {
     const cluster = await admin.describeCluster();
     return cluster.brokers.length > 0 ? null : 'the cluster lists no broker';
   } catch (error) {
-    return describeKafkaError(error);
+    return refusal(error, options) ?? describeKafkaError(error);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/** Node's codes for a broker certificate that does not verify against the CAs given. */
+const untrustedCertificateCodes = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_SIGNATURE_FAILURE', 'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** OpenSSL's alerts from a broker that wants a client certificate and got none, or one it does not trust. */
+const refusedClientCertificateCodes = new Set([
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN', 'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED',
+]);
+
+/**
+ * The one-line UserError for a failure that waiting will not cure: the broker refused our
+ * credentials, or its certificate does not verify, or it does not speak TLS. null for
+ * anything else (a broker still starting, a network blip), which the caller retries.
+ */
+function refusal(error: unknown, options: KafkaClientOptions): UserError | null {
+  const where = options.brokers.join(',');
+  const reason = describeKafkaError(error).replace(/\s+/g, ' ');
+  const chain = errorChain(error);
+  const sasl = options.security?.sasl ?? null;
+  if (sasl !== null && chain.some((e) => e.name === 'KafkaJSSASLAuthenticationError')) {
+    return new UserError('kafka_auth_failed', `the Kafka broker(s) ${where} refused SASL ${sasl.mechanism.toUpperCase()} ` +
+      `authentication as ${JSON.stringify(sasl.username)} (${reason}); check LEDGER_KAFKA_SASL_USERNAME and ` +
+      'LEDGER_KAFKA_SASL_PASSWORD');
+  }
+  const code = chain.map((e) => (e as { code?: unknown }).code).find((c) => typeof c === 'string') as string | undefined;
+  if (options.security?.tls != null && code !== undefined && untrustedCertificateCodes.has(code)) {
+    return new UserError('kafka_tls_untrusted', `TLS to the Kafka broker(s) ${where}: the broker's certificate is not ` +
+      `trusted (${reason}); check LEDGER_KAFKA_TLS_CA_FILE and LEDGER_KAFKA_TLS_SERVERNAME`);
+  }
+  if (options.security?.tls != null && code !== undefined && refusedClientCertificateCodes.has(code)) {
+    // OpenSSL's text carries its source file and line; the alert's name is what an operator needs.
+    const alert = /(?:sslv3|tlsv1|tlsv13) alert ([a-z ]+?)(?::|$)/i.exec(reason)?.[1] ?? code;
+    return new UserError('kafka_tls_client_refused', `TLS to the Kafka broker(s) ${where}: the broker refused the ` +
+      `client certificate (TLS alert: ${alert}); check LEDGER_KAFKA_TLS_CERT_FILE and LEDGER_KAFKA_TLS_KEY_FILE`);
+  }
+  if (options.security?.tls != null && code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+    return new UserError('kafka_tls_refused', `TLS to the Kafka broker(s) ${where}: the broker does not answer TLS ` +
+      `on that port (${reason}); check KAFKA_BROKERS and LEDGER_KAFKA_TLS`);
+  }
+  return null;
+}
+
+function errorChain(error: unknown): Error[] {
+  const chain: Error[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    chain.push(current);
+    current = (current as { cause?: unknown }).cause ?? (current as { originalError?: unknown }).originalError;
+  }
+  return chain;
 }
 
 /** Resolves after `durationMs`, or at once when the signal aborts. */

@@ -20,7 +20,7 @@ export function openKafkaLog(config: Config, options: KafkaLogOptions = {}): Log
   const brokers = config.kafkaBrokers;
   if (brokers === null) throw new Error('openKafkaLog needs KAFKA_BROKERS');
   const log = options.log ?? ((line: string) => process.stderr.write(`ledger: ${line}\n`));
-  const client = { brokers, clientId: 'ledger', log };
+  const client = { brokers, clientId: 'ledger', log, security: config.kafkaSecurity };
   const kafka = createKafka(client);
   const groupId = options.groupId ?? projectorGroupId(config);
   const reach = options.reachTimeoutMs === undefined ? {} : { reachTimeoutMs: options.reachTimeoutMs };

@@ -1,0 +1,63 @@
+// The HTTP face of the service: the Fastify application of src/http with every concern's
+// routes, listening on LEDGER_HTTP_HOST:PORT. Built here, from what the service already
+// opened (the service's pool, the metrics), so `serve` and tests build it the same way.
+import pino from 'pino';
+import type { Config } from '../config.ts';
+import type { Pool } from '../db/database.ts';
+import { UserError } from '../errors.ts';
+import type { OidcSettings } from '../http/auth.ts';
+import { accessRoutes } from '../http/routes/access.ts';
+import { auditRoutes } from '../http/routes/audit.ts';
+import { healthRoutes } from '../http/routes/health.ts';
+import { metricsRoutes } from '../http/routes/metrics.ts';
+import { buildHttpServer, type HttpApp } from '../http/server.ts';
+import type { Metrics } from '../observability/metrics.ts';
+
+export const serviceVersion = '0.1.0';
+
+export type HttpParts = { readonly pool: Pool; readonly metrics: Metrics; readonly clock: () => Date };
+
+export async function buildApp(config: Config, parts: HttpParts, options: { logger?: false } = {}): Promise<HttpApp> {
+  const logger = options.logger === false ? false as const
+    : pino({ level: process.env.LEDGER_LOG_LEVEL ?? 'info', base: { service: 'ledger' } }, pino.destination(2));
+  return buildHttpServer({
+    pool: parts.pool, clock: parts.clock, logger, version: serviceVersion, oidc: await oidcSettings(config),
+    metricsScrapeToken: config.metricsScrapeToken,
+    routes: [
+      healthRoutes(parts.pool, serviceVersion),
+      accessRoutes({ pool: parts.pool, clock: parts.clock }),
+      auditRoutes(parts.pool),
+      metricsRoutes(parts.metrics),
+    ],
+  });
+}
+
+/** The issuer's JWKS address: as configured, else from its discovery document. */
+async function oidcSettings(config: Config): Promise<OidcSettings | null> {
+  if (config.oidc === null) return null;
+  if (config.oidc.jwksUrl !== null) return { ...config.oidc, jwksUrl: config.oidc.jwksUrl };
+  const discovery = `${config.oidc.issuer}/.well-known/openid-configuration`;
+  const document = await fetch(discovery, { signal: AbortSignal.timeout(10_000) })
+    .then((r) => (r.ok ? r.json() as Promise<{ jwks_uri?: unknown }> : null), () => null);
+  if (typeof document?.jwks_uri !== 'string') {
+    throw new UserError('bad_config', `LEDGER_OIDC_ISSUER: no jwks_uri at ${discovery}; set LEDGER_OIDC_JWKS_URL`);
+  }
+  return { issuer: config.oidc.issuer, audience: config.oidc.audience, jwksUrl: document.jwks_uri };
+}
+
+/** Listens, or says in one line why it cannot (the port is taken, the address is not ours). */
+export async function listen(app: HttpApp, config: Config): Promise<string> {
+  try {
+    await app.listen({ port: config.httpPort, host: config.httpHost });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new UserError('http_unavailable', `cannot listen on ${config.httpHost}:${config.httpPort} (${code}); ` +
+        'set PORT or LEDGER_HTTP_HOST');
+    }
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.httpPort;
+  return `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
+}

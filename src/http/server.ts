@@ -1,0 +1,165 @@
+// The HTTP API of API.md: one Fastify application, one plugin per concern, built apart
+// from listen() so tests can `inject` without a socket. Every route declares the
+// permission it needs (`config.permission`); a route that declares none stops the
+// application from starting. A request walks: 429 if its client failed too often → who
+// (token or OIDC JWT) or 401 → the route's permission among the grants in force or 403 →
+// the handler, which narrows by scope (out of scope reads as absent: 404) and appends
+// its trail record in the same transaction as what it records.
+import Fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import { timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../ledger/canonical.ts';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import { grantsAllowing, grantFor } from '../access-control/grants.ts';
+import { isPermission, type Permission } from '../access-control/permissions.ts';
+import type { Subject } from '../access-control/scope.ts';
+import type { Clock } from '../access-control/service.ts';
+import type { GrantRecord } from '../access-control/store.ts';
+import { appendTrail } from '../access-control/trail.ts';
+import { withTransaction, type Pool } from '../db/database.ts';
+import { UserError } from '../errors.ts';
+import { limits } from '../limits.ts';
+import { FailureLimiter, makeAuthenticator, type Caller, type OidcSettings } from './auth.ts';
+import { errorBody, handleError } from './errors.ts';
+
+export type RoutePermission = Permission | 'public';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What the caller needs; 'public' for health, the OpenAPI document and the login page. */
+    permission?: RoutePermission;
+    /** POST /api/access/tokens: a caller may also issue a token for themselves. */
+    selfAllowed?: boolean;
+    /** GET /metrics: the configured scrape token (LEDGER_METRICS_TOKEN) is enough. */
+    scrapeTokenAllowed?: boolean;
+  }
+  interface FastifyRequest {
+    caller: Caller | null;
+    /** The grant in force that allowed the route's permission (scope narrowing picks per object). */
+    routeGrants: readonly GrantRecord[];
+    at: Date;
+  }
+}
+
+export type HttpDependencies = {
+  readonly pool: Pool;
+  readonly clock: Clock;
+  readonly logger: Logger | false;
+  readonly oidc: OidcSettings | null;
+  readonly version: string;
+  /** Registers the routes of each concern (access, reports, lineage, …) on the app. */
+  readonly routes: ReadonlyArray<(app: HttpApp) => Promise<void> | void>;
+  /** LEDGER_METRICS_TOKEN: a Prometheus scraper's bearer token for /metrics alone; null for none. */
+  readonly metricsScrapeToken?: string | null;
+  /** Failed authentications allowed per client per window before 429 (default 10 per minute). */
+  readonly authFailuresMax?: number;
+};
+
+export type HttpApp = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const authWindowMs = 60_000;
+
+export async function buildHttpServer(deps: HttpDependencies): Promise<HttpApp> {
+  const app = Fastify({
+    ...(deps.logger === false ? { logger: false } : { loggerInstance: deps.logger }),
+    bodyLimit: limits.requestBodyBytesMax,
+    connectionTimeout: 30_000,
+    requestTimeout: 120_000,
+    keepAliveTimeout: 5_000,
+    trustProxy: false,
+    disableRequestLogging: true,
+    // Unknown fields are refused, not silently dropped; only query strings are coerced.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorateRequest('caller', null);
+  app.decorateRequest('routeGrants', null as unknown as GrantRecord[]);
+  app.decorateRequest('at', null as unknown as Date);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const permission = route.config?.permission;
+    if (permission !== 'public' && !isPermission(permission) && route.url !== '*') {
+      throw new Error(`invariant violated: route ${route.method} ${route.url} declares no permission`);
+    }
+  });
+  await app.register(swagger, { openapi: { openapi: '3.0.3', info: { title: 'Marketplace ledger API', version: deps.version },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } });
+  installGuard(app, deps);
+  installRequestLog(app);
+  for (const register of deps.routes) await register(app);
+  app.get('/api/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  return app;
+}
+
+function installGuard(app: HttpApp, deps: HttpDependencies): void {
+  const authenticate = makeAuthenticator(deps.pool, deps.oidc);
+  const limiter = new FailureLimiter(deps.authFailuresMax ?? 10, authWindowMs);
+  const scrapeHash = deps.metricsScrapeToken == null ? null : sha256(`Bearer ${deps.metricsScrapeToken}`);
+  app.addHook('onRequest', async (request, reply) => {
+    request.at = deps.clock();
+    const permission = request.routeOptions.config?.permission;
+    if (permission === 'public' || permission === undefined) return;
+    const client = request.ip;
+    const waitSeconds = limiter.retryAfterSeconds(client, request.at.getTime());
+    if (waitSeconds > 0) {
+      void reply.header('Retry-After', String(waitSeconds)).status(429)
+        .send(errorBody('too_many_failures', `too many failed authentications; try again in ${waitSeconds} s`));
+      return reply;
+    }
+    if (request.routeOptions.config?.scrapeTokenAllowed === true && scrapeHash !== null
+      && timingSafeEqual(sha256(request.headers.authorization ?? ''), scrapeHash)) {
+      return undefined;
+    }
+    const result = await authenticate(request.headers.authorization, request.at);
+    if ('failure' in result) {
+      limiter.recordFailure(client, request.at.getTime());
+      await withTransaction(deps.pool, (tx) => appendTrail(tx, { at: request.at, actor: 'anonymous',
+        action: 'auth.failure', object: request.routeOptions.url ?? null, grantId: null, source: client,
+        detail: { reason: result.failure, method: request.method } }));
+      void reply.header('WWW-Authenticate', 'Bearer').status(401)
+        .send(errorBody('unauthenticated', `authentication required: ${result.failure}`));
+      return reply;
+    }
+    request.caller = result;
+    request.routeGrants = grantsAllowing(result.grants, permission, request.at) as GrantRecord[];
+    const self = request.routeOptions.config?.selfAllowed === true;
+    if (request.routeGrants.length === 0 && !self) {
+      void reply.status(403).send(errorBody('forbidden', `${result.identity.id} holds no grant in force with ${permission}`));
+      return reply;
+    }
+    return undefined;
+  });
+}
+
+function installRequestLog(app: HttpApp): void {
+  // One line per request, with who asked; never the Authorization header or a body.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, route: request.routeOptions.url, status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime), identity: request.caller?.identity.id ?? null, ip: request.ip }, 'request');
+  });
+}
+
+/** The grant allowing `permission` on `subject`, or a 404: out of scope reads as absent. */
+export function grantInScope(request: FastifyRequest, permission: Permission, subject: Subject, what: string): GrantRecord {
+  const caller = request.caller;
+  const grant = caller === null ? null : grantFor(caller.grants, permission, subject, request.at);
+  if (grant === null) throw new UserError('not_found', `no ${what}`);
+  return grant as GrantRecord;
+}
+
+/** Every scope the caller reads through with `permission`, for filtering lists. */
+export function callerScopes(request: FastifyRequest) {
+  return request.routeGrants.map((g) => g.scope);
+}
+
+/** The caller as the trail names them, and the grant the route's permission came from. */
+export function actorOf(request: FastifyRequest, grant?: GrantRecord | null) {
+  const caller = request.caller;
+  if (caller === null) throw new Error('invariant violated: actorOf on a public route');
+  return { identityId: caller.identity.id, source: request.ip,
+    grantId: (grant === undefined ? request.routeGrants[0]?.id : grant?.id) ?? null };
+}

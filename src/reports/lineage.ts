@@ -2,7 +2,10 @@
 // each with its entry, event_id, log position and the SHA-256 of the archived raw
 // message, and their signed sum, which equals the figure. The lines are selected by the
 // same filter that computed the figure (query.ts), at the run's watermark, so they are
-// exactly the figure's lines however much the journal has grown since.
+// exactly the figure's lines however much the journal has grown since. The filter, the
+// formula's terms, the parameters and the currency come from the definitions the run
+// stored (definitions.ts), never from today's template: a template changed after a run
+// must not explain the old figure with new rules.
 import { UserError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { Pool } from '../db/database.ts';
@@ -13,8 +16,10 @@ import {
   watermarkSql, type RunParams,
 } from './query.ts';
 import { resolveParams } from './params.ts';
-import { loadRun, templateFor } from './runs.ts';
-import type { FigureDef, GroupDim } from './template.ts';
+import { canonicalJson } from '../ledger/canonical.ts';
+import { runDefinitions, type RunIdentity } from './definitions.ts';
+import { loadRun } from './runs.ts';
+import type { FigureDef, GroupDim, Template } from './template.ts';
 
 export type LineageLine = {
   entry_id: string; line_no: number | null; event_id: string; event_type: string; account: string | null;
@@ -33,23 +38,31 @@ export type Lineage = {
 
 type Term = { def: FigureDef; sign: 1n | -1n; key: string };
 
+export type LineageOptions = {
+  /** Where today's templates are, for a run made before runs stored their definitions. */
+  readonly templatesDir?: string;
+};
+
 export async function figureLineage(
-  pool: Pool, id: string, page: { limit?: number; cursor?: string | null } = {},
+  pool: Pool, id: string, page: { limit?: number; cursor?: string | null } = {}, options: LineageOptions = {},
 ): Promise<Lineage> {
   const limit = Math.min(Math.max(page.limit ?? 100, 1), limits.pageRowsMax);
+  const cursor = decodeCursor(page.cursor ?? null);
   const found = await pool.query<{ run_id: string; key: string; value: string; kind: string; definition: FigureDef }>(
     'SELECT run_id, key, value, kind, definition FROM ledger.report_figures WHERE figure_id = $1', [id]);
   const row = found.rows[0];
   if (row === undefined) throw new UserError('not_found', `no figure ${JSON.stringify(id)}`);
   const run = await loadRun(pool, row.run_id);
+  if (run.header.report === 'reconciliation') {
+    throw new UserError('no_lineage', `figure ${id} counts a reconciliation run's outcomes; the run's Breaks section ` +
+      'gives each item\'s lineage (journal entry and log position, or file and line)');
+  }
   const dims = run.figures.find((f) => f.id === id)?.dims ?? {};
-  const template = await templateFor(run.header.report);
-  const section = template.sections.find((s) => s.figures.some((f) => f.key === row.key));
+  const { template, terms } = await figureDefinitions(pool, { ...run.header, run_id: row.run_id }, row, options);
   const params = resolveParams(template, run.header.params).run;
-  const terms = termsOf(row.definition, section?.figures ?? []);
+  if (cursor.term >= terms.length) throw badCursor(page.cursor ?? '');
   const currency = (dims.currency ?? template.currency ?? 'USD') as CurrencyCode;
   const context = { pool, params, dims, watermark: run.header.watermark, currencyFilter: template.currency };
-  const cursor = decodeCursor(page.cursor ?? null);
   const lines: LineageLine[] = [];
   let next: string | null = null;
   for (let t = cursor.term; t < terms.length && lines.length < limit; t += 1) {
@@ -81,6 +94,42 @@ export async function figureLineage(
     sum,
     next_cursor: next,
   };
+}
+
+/** The run's template and the figure's terms, from the definitions the run used. */
+async function figureDefinitions(
+  pool: Pool, run: RunIdentity, row: { key: string; definition: FigureDef },
+  options: LineageOptions,
+): Promise<{ template: Template; terms: Term[] }> {
+  const definitions = await runDefinitions(pool, run, options.templatesDir);
+  const { template } = definitions;
+  const section = template.sections.find((s) => s.figures.some((f) => f.key === row.key));
+  const terms = termsOf(row.definition, section?.figures ?? []);
+  if (!definitions.stored) {
+    const own = section?.figures.find((f) => f.key === row.key);
+    await assertLegacyDefinitions(pool, run.run_id, template, own === undefined ? null : [own, ...terms.map((t) => t.def)]);
+  }
+  return { template, terms };
+}
+
+/**
+ * A run made before runs stored their definitions kept each figure's own definition: the
+ * template on disk (already of the run's version) explains it only if it still defines
+ * every figure this lineage reads exactly so. Otherwise the lineage is refused, not guessed.
+ */
+async function assertLegacyDefinitions(
+  pool: Pool, runId: string, template: Template, used: readonly FigureDef[] | null,
+): Promise<void> {
+  const keys = [...new Set((used ?? []).map((def) => def.key))];
+  const stored = await pool.query<{ key: string; definition: FigureDef }>(`SELECT DISTINCT ON (key) key, definition
+    FROM ledger.report_figures WHERE run_id = $1 AND key = ANY($2::text[]) ORDER BY key`, [runId, keys]);
+  const byKey = new Map(stored.rows.map((r) => [r.key, canonicalJson(r.definition)]));
+  const changed = used === null ? 'the figure' : used.find((def) => byKey.get(def.key) !== canonicalJson(def))?.key;
+  if (changed !== undefined) {
+    throw new UserError('definitions_unknown', `run ${runId} was made before runs stored their definitions, and ` +
+      `template ${template.report} version ${template.version} on disk no longer defines ${changed} as the run ` +
+      'did; its lineage would follow other rules, so it is refused');
+  }
 }
 
 function termsOf(def: FigureDef, siblings: readonly FigureDef[]): Term[] {
@@ -180,13 +229,39 @@ function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** journal_lines.line_no is a smallint. */
+const lineNoMax = 32_767;
+/** Longer than any cursor this service issues; shown clipped in the refusal. */
+const cursorCharsMax = 256;
+
+/** A cursor as this service writes it: {term, after: null | [entry uuid, line number]}. */
+function isCursor(value: unknown): value is Cursor {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { term, after } = value as Record<string, unknown>;
+  if (!Number.isSafeInteger(term) || (term as number) < 0) return false;
+  if (after === null) return true;
+  return Array.isArray(after) && after.length === 2 && typeof after[0] === 'string' && uuidPattern.test(after[0]) &&
+    Number.isSafeInteger(after[1]) && after[1] >= 0 && after[1] <= lineNoMax;
+}
+
+/** Checked whole before any query: a crafted cursor is the caller's mistake, told in one line. */
 function decodeCursor(text: string | null): Cursor {
   if (text === null) return { term: 0, after: null };
-  try {
-    const cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
-    if (!Number.isInteger(cursor.term) || cursor.term < 0) throw new Error('term');
-    return cursor;
-  } catch {
-    throw new UserError('bad_cursor', 'the cursor is not one this service issued', 'cursor');
+  let parsed: unknown = undefined;
+  if (text.length <= cursorCharsMax && /^[A-Za-z0-9_-]+$/.test(text)) {
+    try {
+      parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    } catch {
+      parsed = undefined;
+    }
   }
+  if (!isCursor(parsed)) throw badCursor(text);
+  return parsed;
+}
+
+function badCursor(text: string): UserError {
+  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return new UserError('bad_cursor', `cursor ${JSON.stringify(shown)} is not one this service issued; ` +
+    'leave it out to start from the first line', 'cursor');
 }

@@ -1,15 +1,16 @@
 // Report runs: compute at one snapshot, render every format, sign the manifest, store the
-// run (immutable), and render a stored run again byte for byte. The one place that
-// drives the engine; the CLI, the HTTP API and the scheduler all come through here.
+// run (immutable) with the template definitions it used (definitions.ts), and render a
+// stored run again byte for byte from those definitions. Files are written 0640 in 0750
+// folders (storage/files.ts). The one place that drives the engine; the CLI, the HTTP API
+// and the scheduler all come through here.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { canonicalJson, sha256Hex } from '../ledger/canonical.ts';
 import { withTransaction, type Client, type Pool } from '../db/database.ts';
 import { writeCheckpoint } from '../integrity/checkpoints.ts';
+import { makePrivateDir, writePrivateFileAtomic } from '../storage/files.ts';
 import type { SigningKey } from '../signing/keys.ts';
 import { computeFigures, type ComputedFigure } from './compute.ts';
 import { layoutRun } from './layout.ts';
@@ -19,7 +20,11 @@ import { detailRowsSource } from './detail.ts';
 import { renderers } from './render/index.ts';
 import type { RenderInput, ReportFormat, RunHeader } from './render/types.ts';
 import { reportFormats } from './render/types.ts';
-import { parseTemplate, type FigureDef, type Template } from './template.ts';
+import type { FigureDef, Template } from './template.ts';
+import {
+  assertVersionNamesDefinitions, loadTemplateSources, runDefinitions, storeRunDefinitions, templateSourceFor,
+  type TemplateSource,
+} from './definitions.ts';
 import type { RunParams } from './query.ts';
 
 export type ReportContext = {
@@ -28,31 +33,19 @@ export type ReportContext = {
   readonly dataDir: string;
   /** The service's lineage route, for links in xlsx: `${base}/${figureId}/lineage`. */
   readonly lineageBaseUrl: string;
+  /** Where report templates are read (reports-templates by default). */
+  readonly templatesDir?: string;
 };
 
 export type RunFiles = { run_id: string; files: Partial<Record<ReportFormat | 'manifest', string>> };
 
-const templatesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'reports-templates');
-let templateCache: Map<string, Template> | null = null;
-
-export async function loadTemplates(): Promise<Map<string, Template>> {
-  if (templateCache !== null) return templateCache;
-  const templates = new Map<string, Template>();
-  for (const name of (await readdir(templatesDir)).filter((n) => n.endsWith('.json') && n !== 'schedule.json')) {
-    const template = parseTemplate(name, JSON.parse(await readFile(path.join(templatesDir, name), 'utf8')));
-    templates.set(template.report, template);
-  }
-  templateCache = templates;
-  return templates;
+export async function loadTemplates(dir?: string): Promise<Map<string, Template>> {
+  const sources = await loadTemplateSources(dir);
+  return new Map([...sources].map(([report, source]) => [report, source.template]));
 }
 
-export async function templateFor(report: string): Promise<Template> {
-  const templates = await loadTemplates();
-  const template = templates.get(report);
-  if (template === undefined) {
-    throw new UserError('bad_report', `no report ${JSON.stringify(report)}; reports: ${[...templates.keys()].sort().join(', ')}`);
-  }
-  return template;
+export async function templateFor(report: string, dir?: string): Promise<Template> {
+  return (await templateSourceFor(report, dir)).template;
 }
 
 export type RunRequest = {
@@ -71,8 +64,10 @@ type Snapshot = {
 };
 
 export async function createRun(ctx: ReportContext, request: RunRequest): Promise<RunFiles> {
-  const template = await templateFor(request.report);
+  const source = await templateSourceFor(request.report, ctx.templatesDir);
+  const { template } = source;
   const resolved = resolveParams(template, request.params);
+  await assertVersionNamesDefinitions(ctx.pool, source);
   const runId = randomUUID();
   await writeCheckpoint(ctx.pool, ctx.key, ctx.dataDir, request.now);
   const snapshot = await withTransaction(ctx.pool, (client) =>
@@ -87,9 +82,9 @@ export async function createRun(ctx: ReportContext, request: RunRequest): Promis
   const manifestFile = signManifest(buildManifest(header, snapshot.figures, rendered.files, ctx.key.keyId), ctx.key);
   const manifestName = `${baseName(header)}.manifest.json`;
   const manifestBytes = `${JSON.stringify(manifestFile, null, 2)}\n`;
-  await writeFile(path.join(outDir, manifestName), manifestBytes);
+  await writePrivateFileAtomic(path.join(outDir, manifestName), manifestBytes);
   await storeRun(ctx.pool, header, snapshot.figures, manifestFile, { ...rendered.files,
-    manifest: { name: manifestName, sha256: sha256Hex(manifestBytes) } });
+    manifest: { name: manifestName, sha256: sha256Hex(manifestBytes) } }, source);
   return { run_id: runId, files: { ...rendered.paths, manifest: path.join(outDir, manifestName) } };
 }
 
@@ -126,7 +121,7 @@ async function renderEverything(
   ctx: ReportContext, template: Template, header: RunHeader, figures: readonly ComputedFigure[], run: RunParams,
   outDir: string, formats: readonly ReportFormat[] = reportFormats,
 ) {
-  await mkdir(outDir, { recursive: true });
+  await makePrivateDir(outDir);
   const detailRows = template.detail === null ? null
     : detailRowsSource(ctx.pool, run, header.watermark);
   const input = (dataSha256: string): RenderInput => layoutRun({
@@ -149,7 +144,7 @@ async function renderEverything(
 
 async function storeRun(
   pool: Pool, header: RunHeader, figures: readonly ComputedFigure[], manifestFile: ManifestFile,
-  files: Manifest['files'],
+  files: Manifest['files'], definitions: TemplateSource | null,
 ): Promise<void> {
   await withTransaction(pool, async (client) => {
     await client.query(`INSERT INTO ledger.signing_keys (key_id, algorithm, public_key_pem)
@@ -173,6 +168,7 @@ async function storeRun(
       await client.query(`INSERT INTO ledger.report_files (run_id, format, file_name, sha256) VALUES ($1, $2, $3, $4)`,
         [header.run_id, format, file.name, Buffer.from(file.sha256, 'hex')]);
     }
+    if (definitions !== null) await storeRunDefinitions(client, header.run_id, definitions);
   });
 }
 
@@ -191,7 +187,7 @@ export async function publishRenderedRun(
   const header = previous === null || previous.rowCount !== 0 ? render.header : { ...render.header, supersedes: null };
   render = { ...render, header };
   const dir = outDir ?? path.join(ctx.dataDir, 'reports', header.run_id);
-  await mkdir(dir, { recursive: true });
+  await makePrivateDir(dir);
   const input = (dataSha256: string): RenderInput => ({ ...render, lineageBaseUrl: ctx.lineageBaseUrl, dataSha256 });
   const files: Manifest['files'] = {};
   const paths: RunFiles['files'] = {};
@@ -207,12 +203,13 @@ export async function publishRenderedRun(
   const manifestFile = signManifest(buildManifest(header, render.figures, files, ctx.key.keyId), ctx.key);
   const manifestName = `${baseName(header)}.manifest.json`;
   const manifestBytes = `${JSON.stringify(manifestFile, null, 2)}\n`;
-  await writeFile(path.join(dir, manifestName), manifestBytes);
+  await writePrivateFileAtomic(path.join(dir, manifestName), manifestBytes);
   const figures: ComputedFigure[] = render.figures.map((f) => ({ ...f, section: 'external', amount: 0n,
     kind: /^-?\d+\.\d{2}$/.test(f.value) ? 'money' : 'count', definition: { key: f.key, title: f.key,
       measure: 'count_groups' } }));
+  // Its figures come from the reconciliation run, not from a template: no definitions.
   await storeRun(ctx.pool, header, figures, manifestFile, { ...files,
-    manifest: { name: manifestName, sha256: sha256Hex(manifestBytes) } });
+    manifest: { name: manifestName, sha256: sha256Hex(manifestBytes) } }, null);
   return { run_id: header.run_id, files: { ...paths, manifest: path.join(dir, manifestName) } };
 }
 
@@ -255,7 +252,8 @@ export async function renderStoredRun(
     throw new UserError('not_supported', `run ${runId} is a reconciliation run: its files are under ` +
       `${path.join(ctx.dataDir, 'reports', runId)} and checked with \`ledger report verify\`; it is not rendered again`);
   }
-  const template = await templateFor(stored.header.report);
+  // The run's own definitions (titles, sections), not today's: the same bytes as the first time.
+  const { template } = await runDefinitions(ctx.pool, { ...stored.header, run_id: runId }, ctx.templatesDir);
   const resolved = resolveParams(template, stored.header.params);
   const rendered = await renderEverything(ctx, template, stored.header, stored.figures, resolved.run, outDir,
     [...new Set<ReportFormat>(['json', ...formats])]);
@@ -268,7 +266,7 @@ export async function renderStoredRun(
   for (const format of formats) paths[format] = rendered.paths[format];
   if (formats.length === reportFormats.length) {
     const name = `${baseName(stored.header)}.manifest.json`;
-    await writeFile(path.join(outDir, name), `${JSON.stringify(stored.manifestFile, null, 2)}\n`);
+    await writePrivateFileAtomic(path.join(outDir, name), `${JSON.stringify(stored.manifestFile, null, 2)}\n`);
     paths.manifest = path.join(outDir, name);
   }
   return { run_id: runId, files: paths };

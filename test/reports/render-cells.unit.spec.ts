@@ -2,14 +2,15 @@
 // xlsx numeric cells) is exact to the cent where it accepts and refuses where a double
 // would move a cent (with the counter-example that shows why the bound is 10^13, not
 // 2^53/100); counts refuse fractions and unsafe integers; grouping and currency symbols
-// are done by string; csv quoting follows RFC 4180; xlsx text escapes what XML would lose.
+// are done by string; csv quoting follows RFC 4180 and a text field that a spreadsheet
+// would run as a formula gets one ' in front; xlsx text escapes what XML would lose.
 // Method: fixed vectors, a sweep of random decimals checked by string comparison, and
 // the known double arithmetic computed with Number only inside the test.
 import { describe, expect, it } from 'vitest';
 import {
   countToSpreadsheetNumber, groupedDecimal, moneyToSpreadsheetNumber,
 } from '../../src/reports/render/cells.ts';
-import { csvField } from '../../src/reports/render/csv.ts';
+import { csvField, csvTextValue } from '../../src/reports/render/csv.ts';
 import { moneyNumberFormat, spreadsheetText } from '../../src/reports/render/xlsx.ts';
 
 describe('money as a spreadsheet number', () => {
@@ -77,6 +78,18 @@ describe('display strings', () => {
     expect(csvField('two\r\nlines')).toBe('"two\r\nlines"');
     expect(csvField('')).toBe('""');
     expect(csvField(null)).toBe('');
+  });
+
+  it('guards csv text fields against formulas (OWASP) and leaves numbers as numbers', () => {
+    for (const start of ['=', '+', '-', '@', '\t', '\r', "'"]) {
+      expect(csvField(`${start}1+2`)).toBe(`"'${start}1+2"`);
+      expect(csvTextValue(`'${start}1+2`)).toBe(`${start}1+2`);
+    }
+    expect(csvField('=HYPERLINK("x")')).toBe('"\'=HYPERLINK(""x"")"');
+    expect(csvField('-5.00', 'number')).toBe('-5.00');
+    expect(csvField('-5.00')).toBe(`"'-5.00"`);
+    expect(csvField('-1+2', 'number')).toBe(`"'-1+2"`);
+    expect(csvField('US-CA')).toBe('US-CA');
   });
 
   it('escapes in xlsx text what XML would drop or change', () => {

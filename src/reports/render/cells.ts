@@ -56,6 +56,31 @@ export function isMoneyDecimal(value: string): boolean {
   return moneyDecimal.test(value);
 }
 
+/** Significant digits a spreadsheet number keeps: Excel stores and shows 15 (and DBL_DIG is 15). */
+const spreadsheetDigitsMax = 15;
+
+/** The digits of a decimal's integer in minor units, leading zeros dropped: "-0012.5" → 3 ("1250"). */
+function minorDigitCount(value: string): number {
+  const [whole = '0', fraction = ''] = value.replace(/^-/, '').split('.');
+  return `${whole}${fraction.padEnd(2, '0')}`.replace(/^0+/, '').length;
+}
+
+/**
+ * Whether a money string becomes a spreadsheet number that is the amount to the cent:
+ * |amount| < 10^13, that is at most 15 significant digits in minor units. Beyond it the
+ * xlsx holds the amount as text (with a note saying why), never a rounded number. The
+ * journal can hold more (a line up to 10^13, sums of any number of lines), so this is a
+ * case to render, not an invariant.
+ */
+export function moneyFitsSpreadsheet(value: string): boolean {
+  return moneyDecimal.test(value) && minorDigitCount(value) <= spreadsheetDigitsMax;
+}
+
+/** Whether a count becomes a spreadsheet number exactly: an integer of at most 15 digits. */
+export function countFitsSpreadsheet(value: string): boolean {
+  return countInteger.test(value) && value.replace(/^-/, '').replace(/^0+/, '').length <= spreadsheetDigitsMax;
+}
+
 /**
  * The only money → JS number conversion in the program, for an xlsx numeric cell: exceljs
  * takes a number, and the file holds its shortest decimal form. No arithmetic follows.

@@ -1,9 +1,9 @@
 // The four renderings of a run. Each renderer is a pure function of its RenderInput that
 // writes one file and returns that file's SHA-256, taken over the bytes as they were
 // written; the same input gives the same bytes (REPORTS.md: a hash names a report).
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { invariant } from '../../errors.ts';
+import { makePrivateDir } from '../../storage/files.ts';
 import { renderCsv } from './csv.ts';
 import { renderJson } from './json.ts';
 import { renderPdf, type PdfOptions } from './pdf.ts';
@@ -38,7 +38,7 @@ export async function renderAll(
   input: RenderInput, outDir: string, baseName: string, options: RenderOptions = {},
 ): Promise<Rendered> {
   invariant(baseName.length > 0 && !/[/\\]/.test(baseName), `base name ${JSON.stringify(baseName)} names a file`);
-  await mkdir(outDir, { recursive: true });
+  await makePrivateDir(outDir);
   const selected = createRenderers(options);
   const jsonPath = path.join(outDir, `${baseName}.json`);
   const dataSha256 = await selected.json(input, jsonPath);

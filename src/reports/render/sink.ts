@@ -11,6 +11,7 @@ import { rename, rm } from 'node:fs/promises';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { invariant } from '../../errors.ts';
+import { privateFileMode } from '../../storage/files.ts';
 
 /** Characters gathered before one write to the stream: large enough that 1M rows are ~1k writes. */
 const textChunkCharsMax = 256 * 1024;
@@ -35,7 +36,8 @@ export class HashedFile {
     this.partialPath = `${path}.partial`;
     const hasher = hashingPassThrough(this.hash);
     this.input = hasher;
-    this.written = pipeline(hasher, createWriteStream(this.partialPath, { flags: 'w' }));
+    // Reports hold tax identities: 0640 at creation (the umask may narrow it), as files.ts writes.
+    this.written = pipeline(hasher, createWriteStream(this.partialPath, { flags: 'w', mode: privateFileMode }));
     // A failure surfaces from finish(); this keeps it from also being reported as unhandled.
     this.written.catch(() => undefined);
   }

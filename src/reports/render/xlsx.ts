@@ -3,7 +3,10 @@
 // run, parameters, watermark, checkpoint), one sheet per section (a section longer than
 // a sheet continues on `NAME (2)`, …), and a `Lineage` sheet listing every figure with
 // its link. Header rows are frozen; money cells are numbers with their currency's format
-// ("$"#,##0.00, "CA$"#,##0.00); counts are integers; every figure cell links to
+// ("$"#,##0.00, "CA$"#,##0.00); counts are integers; a value a spreadsheet number cannot
+// hold exactly (|amount| ≥ 10^13, 16 or more significant digits) is the same decimal as
+// right-aligned text with a cell note saying why, never a rounded number (see
+// moneyFitsSpreadsheet); every figure cell links to
 // `${lineageBaseUrl}/${figureId}/lineage`. Dates and times stay ISO 8601 text, exact to
 // the microsecond and free of Excel's time-zone-less serial dates.
 //
@@ -21,8 +24,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import ExcelJS from 'exceljs';
 import { invariant } from '../../errors.ts';
 import {
-  assertRenderInput, cellParts, countToSpreadsheetNumber, currencyAffix, dimensionKeys, figureValueKind,
-  lineageUrl, moneyToSpreadsheetNumber, sectionRows, sortedEntries,
+  assertRenderInput, cellParts, countFitsSpreadsheet, countToSpreadsheetNumber, currencyAffix, dimensionKeys,
+  figureValueKind, isMoneyDecimal, lineageUrl, moneyFitsSpreadsheet, moneyToSpreadsheetNumber, sectionRows, sortedEntries,
 } from './cells.ts';
 import { HashedFile } from './sink.ts';
 import type { Cell, Column, ColumnKind, RenderInput, Section } from './types.ts';
@@ -172,23 +175,50 @@ function commitHeaderRow(worksheet: Worksheet, titles: readonly string[], rightA
   row.commit();
 }
 
-type Placed = { value: Value; style: Partial<ExcelJS.Style> | null; link: string | null };
+type Placed = { value: Value; style: Partial<ExcelJS.Style> | null; link: string | null; note?: string };
+
+/** A right-aligned text cell, so that an amount too large for a number still reads as one. */
+const exactTextStyle: Partial<ExcelJS.Style> = Object.freeze({ alignment: { horizontal: 'right' as const } });
+
+/**
+ * The note on an amount or count kept as text. A spreadsheet number keeps 15 significant
+ * digits, so 18,000,000,000,000.01 would become …000.00 (or worse): the exact decimal is
+ * worth more than a cell that sums.
+ */
+export const exactTextNote = 'Exact value kept as text: a spreadsheet number keeps only 15 significant digits, ' +
+  'so as a number this would lose its last digits. It does not sum as a number; the json and csv hold it exactly.';
+
+/**
+ * A money or count value as the spreadsheet can hold it: a number with its format when
+ * the number is the value exactly, else the same decimal string as text with a note.
+ */
+function placeValue(value: string, kind: 'money' | 'count', currency: string | null, link: string | null, where: string): Placed {
+  // Only a well-formed value too long for a number becomes text; anything else is our bug.
+  if (kind === 'money') {
+    if (moneyFitsSpreadsheet(value)) return { value: moneyToSpreadsheetNumber(value, where), style: moneyStyle(currency), link };
+    invariant(isMoneyDecimal(value), `${where}: money ${JSON.stringify(value)} is a decimal with ≤ 2 places`);
+    return { value, style: exactTextStyle, link, note: exactTextNote };
+  }
+  if (countFitsSpreadsheet(value)) return { value: countToSpreadsheetNumber(value, where), style: countStyle, link };
+  invariant(/^-?[0-9]+$/.test(value), `${where}: count ${JSON.stringify(value)} is an integer`);
+  return { value, style: exactTextStyle, link, note: exactTextNote };
+}
 
 function placeCell(input: RenderInput, column: Column, cell: Cell, where: string): Placed {
   const { value, figureId, currency } = cellParts(cell);
   const link = figureId === null ? null : lineageUrl(input.lineageBaseUrl, figureId);
   if (value === null) return { value: null, style: null, link };
-  if (column.kind === 'money') return { value: moneyToSpreadsheetNumber(value, where), style: moneyStyle(currency), link };
-  if (column.kind === 'count') return { value: countToSpreadsheetNumber(value, where), style: countStyle, link };
+  if (column.kind === 'money' || column.kind === 'count') return placeValue(value, column.kind, currency, link, where);
   return { value, style: null, link };
 }
 
 function commitPlacedRow(worksheet: Worksheet, placed: readonly Placed[]): void {
   const row = addRow(worksheet, placed.map((cell) => cell.value));
   placed.forEach((cell, index) => {
-    if (cell.style === null && cell.link === null) return;
+    if (cell.style === null && cell.link === null && cell.note === undefined) return;
     const target = row.getCell(index + 1);
     if (cell.style !== null) target.style = cell.style;
+    if (cell.note !== undefined) target.note = cell.note;
     if (cell.link !== null) addHyperlink(worksheet, target.address, cell.link);
   });
   row.commit();
@@ -251,6 +281,12 @@ function commitHeading(worksheet: Worksheet, text: string): void {
   row.commit();
 }
 
+function figureFitsSpreadsheet(figure: RenderInput['figures'][number]): boolean {
+  const kind = figureValueKind(figure);
+  if (kind === 'money') return moneyFitsSpreadsheet(figure.value);
+  return kind === 'count' ? countFitsSpreadsheet(figure.value) : true;
+}
+
 function writeReportSheet(workbook: WorkbookWriter, input: RenderInput): void {
   const { header } = input;
   const worksheet = addSheet(workbook, 'Report', 0);
@@ -276,13 +312,17 @@ function writeReportSheet(workbook: WorkbookWriter, input: RenderInput): void {
   }
   worksheet.addRow([]).commit();
   addRow(worksheet, ['Every figure cell links to its lineage; the Lineage sheet lists every figure id.']).commit();
+  // Only when it applies, so that the workbook of every other run keeps its bytes.
+  if (input.figures.some((figure) => !figureFitsSpreadsheet(figure))) {
+    addRow(worksheet, ['Some amounts are text cells, right-aligned, each with a note: a spreadsheet number keeps ' +
+      'only 15 significant digits, and these are exact.']).commit();
+  }
   worksheet.commit();
 }
 
 function figureValuePlaced(value: string, kind: 'money' | 'count' | 'text', currency: string | null, where: string): Placed {
-  if (kind === 'money') return { value: moneyToSpreadsheetNumber(value, where), style: moneyStyle(currency), link: null };
-  if (kind === 'count') return { value: countToSpreadsheetNumber(value, where), style: countStyle, link: null };
-  return { value, style: null, link: null };
+  if (kind === 'text') return { value, style: null, link: null };
+  return placeValue(value, kind, currency, null, where);
 }
 
 async function writeLineageSheet(workbook: WorkbookWriter, input: RenderInput, signal: AbortSignal): Promise<void> {

@@ -14,7 +14,6 @@
 // per-date advisory lock makes a second process wait and then find it done. Which
 // process runs the job (the leader) and when it stops are decided in src/app.
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import cron from 'node-cron';
 import type { Config } from '../config.ts';
@@ -24,6 +23,7 @@ import { missedOccurrences, type Schedule } from '../reports/schedule.ts';
 import type { RunRecord } from './record.ts';
 import { runReconciliation, type InputSpec } from './run.ts';
 import { dayMs } from './types.ts';
+import { writePrivateFileAtomic } from '../storage/files.ts';
 import { readSigningKey } from '../signing/keys.ts';
 import { loadTrustedKeys } from '../signing/trust.ts';
 
@@ -161,10 +161,10 @@ export function startNightlyReconciliation(
   };
 }
 
+/** The run as a json file people open: 0640 in a 0750 folder (storage/files.ts). */
 export async function writeRunFile(run: RunRecord, dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
   const file = path.join(dir, `reconciliation-${run.date}-${run.run_id}.json`);
-  await writeFile(file, `${JSON.stringify(run, null, 2)}\n`);
+  await writePrivateFileAtomic(file, `${JSON.stringify(run, null, 2)}\n`);
   return file;
 }
 

@@ -6,7 +6,7 @@
 // node-cron in UTC and stops cleanly.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,7 +49,12 @@ describe('the nightly job and `ledger reconcile`', () => {
     const stored = await ledger.db.pool.query<{ requested_by: string; ok: boolean }>(
       'SELECT requested_by, ok FROM ledger.reconciliation_runs WHERE run_id = $1', [run.run_id]);
     expect(stored.rows).toEqual([{ requested_by: jobIdentity, ok: false }]);
-    expect(existsSync(path.join(dataDir, 'reconciliation', `reconciliation-2026-10-09-${run.run_id}.json`))).toBe(true);
+    const runFile = path.join(dataDir, 'reconciliation', `reconciliation-2026-10-09-${run.run_id}.json`);
+    expect(existsSync(runFile)).toBe(true);
+    // Files people open are not for every account on the machine (issue 12, item 10).
+    const umask = process.umask();
+    expect((await stat(runFile)).mode & 0o777).toBe(0o640 & ~umask);
+    expect((await stat(path.dirname(runFile))).mode & 0o777).toBe(0o750 & ~umask);
   });
 
   it('takes a camt.053 statement from the inbox when there is no bank CSV', async () => {

@@ -46,9 +46,9 @@ function outDir(config: Config, value: string | boolean | undefined, runId: stri
 
 const runCommand: Command = {
   usage: 'ledger report run NAME [--period YYYY-MM] [--as-of TS] [--year YYYY] [--min-amount A] ' +
-    '[--min-transactions N] [--format json,csv,xlsx,pdf] [--out DIR] [--json]',
+    '[--min-transactions N] [--currency USD|CAD] [--market M] [--format json,csv,xlsx,pdf] [--out DIR] [--json]',
   options: { period: string, 'as-of': string, year: string, 'min-amount': string, 'min-transactions': string,
-    format: string, out: string },
+    currency: string, market: string, format: string, out: string },
   positionals: 1,
   run: ({ values, positionals, config }) => withLedger(config, {}, async (ledger) => {
     const formats = formatsFrom(values.format);
@@ -59,6 +59,7 @@ const runCommand: Command = {
         period: values.period as string | undefined, as_of: values['as-of'] as string | undefined,
         year: values.year as string | undefined, min_amount: values['min-amount'] as string | undefined,
         min_transactions: values['min-transactions'] as string | undefined,
+        currency: values.currency as string | undefined, market: values.market as string | undefined,
       },
       requestedBy: `cli:${process.env.USER ?? 'operator'}`,
       now: new Date(),

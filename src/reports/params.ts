@@ -4,6 +4,7 @@ import { UserError } from '../errors.ts';
 import type { RunParams } from './query.ts';
 import type { Template } from './template.ts';
 import type { Thresholds } from './compute.ts';
+import type { Scope } from '../access-control/scope.ts';
 
 export type RequestedParams = Readonly<Record<string, string | undefined>>;
 
@@ -12,16 +13,23 @@ export type ResolvedParams = {
   readonly params: Record<string, string>;
   readonly run: RunParams;
   readonly thresholds: Thresholds;
+  /** REPORTS.md: every report takes optional `currency` and `market`, restricting it to that scope. */
+  readonly scope: Scope;
 };
+
+/** Parameters every report takes besides its template's own. */
+export const scopeParameters = ['currency', 'market'] as const;
+const marketPattern = /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/;
 
 
 export function resolveParams(template: Template, given: RequestedParams): ResolvedParams {
   const params: Record<string, string> = {};
   let run: RunParams = {};
   for (const name of Object.keys(given)) {
-    if (given[name] !== undefined && !template.parameters.includes(name)) {
-      throw new UserError('bad_param', `report ${template.report} takes ${template.parameters.join(', ')}; ` +
-        `not ${name}`, name);
+    if (given[name] !== undefined && !template.parameters.includes(name)
+      && !(scopeParameters as readonly string[]).includes(name)) {
+      throw new UserError('bad_param', `report ${template.report} takes ${[...template.parameters, ...scopeParameters]
+        .join(', ')}; not ${name}`, name);
     }
   }
   for (const name of template.parameters) {
@@ -34,7 +42,22 @@ export function resolveParams(template: Template, given: RequestedParams): Resol
     run = { ...run, ...parseOne(name, value) };
   }
   const thresholds = resolveThresholds(template, given, params);
-  return { params, run, thresholds };
+  return { params, run, thresholds, scope: resolveScope(given, params) };
+}
+
+/** `currency` (USD or CAD) and `market` (e.g. US-CA), each optional; recorded with the run's parameters. */
+function resolveScope(given: RequestedParams, params: Record<string, string>): Scope {
+  const currency = given.currency === '' ? undefined : given.currency;
+  const market = given.market === '' ? undefined : given.market;
+  if (currency !== undefined && currency !== 'USD' && currency !== 'CAD') {
+    throw new UserError('bad_param', `currency ${JSON.stringify(currency)} is not USD or CAD`, 'currency');
+  }
+  if (market !== undefined && !marketPattern.test(market)) {
+    throw new UserError('bad_param', `market ${JSON.stringify(market)} is not a market code such as US-CA`, 'market');
+  }
+  if (currency !== undefined) params.currency = currency;
+  if (market !== undefined) params.market = market;
+  return { currencies: currency === undefined ? null : [currency], markets: market === undefined ? null : [market] };
 }
 
 function parseOne(name: string, value: string): RunParams {

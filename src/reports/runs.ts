@@ -15,7 +15,9 @@ import type { SigningKey } from '../signing/keys.ts';
 import { computeFigures, type ComputedFigure } from './compute.ts';
 import { layoutRun } from './layout.ts';
 import { buildManifest, signManifest, type Manifest, type ManifestFile } from './manifest.ts';
-import { resolveParams, type RequestedParams } from './params.ts';
+import { resolveParams, type RequestedParams, type ResolvedParams } from './params.ts';
+import { figureSubject } from './figures.ts';
+import { inScope } from '../access-control/scope.ts';
 import { detailRowsSource } from './detail.ts';
 import { renderers } from './render/index.ts';
 import type { RenderInput, ReportFormat, RunHeader } from './render/types.ts';
@@ -71,7 +73,7 @@ export async function createRun(ctx: ReportContext, request: RunRequest): Promis
   const runId = randomUUID();
   await writeCheckpoint(ctx.pool, ctx.key, ctx.dataDir, request.now);
   const snapshot = await withTransaction(ctx.pool, (client) =>
-    readSnapshot(client, template, resolved.params, resolved.run, runId, resolved.thresholds), { isolation: 'repeatable read' });
+    readSnapshot(client, template, resolved, runId), { isolation: 'repeatable read' });
   const header: RunHeader = {
     report: template.report, title: template.title, run_id: runId, template_version: template.version,
     params: resolved.params, watermark: snapshot.watermark, generated_at: request.now.toISOString(),
@@ -89,9 +91,9 @@ export async function createRun(ctx: ReportContext, request: RunRequest): Promis
 }
 
 async function readSnapshot(
-  client: Client, template: Template, params: Record<string, string>, run: RunParams, runId: string,
-  thresholds: Parameters<typeof computeFigures>[5],
+  client: Client, template: Template, resolved: ResolvedParams, runId: string,
 ): Promise<Snapshot> {
+  const { params, run, thresholds } = resolved;
   const partitions = await client.query<{ topic: string; partition: number; next_offset: string }>(
     'SELECT topic, partition, next_offset FROM ledger.log_partitions ORDER BY topic, partition');
   const watermark: Record<string, number> = {};
@@ -101,7 +103,10 @@ async function readSnapshot(
   const previous = await client.query<{ run_id: string }>(`SELECT run_id FROM ledger.report_runs
       WHERE report = $1 AND params = $2::jsonb ORDER BY run_seq DESC LIMIT 1`,
   [template.report, JSON.stringify(params)]);
-  const figures = await computeFigures(client, template, run, watermark, runId, thresholds);
+  // A run restricted by `currency` or `market` has exactly the figures of the unrestricted
+  // run that fall in that scope (REPORTS.md, Catalogue).
+  const figures = (await computeFigures(client, template, run, watermark, runId, thresholds))
+    .filter((f) => inScope(resolved.scope, figureSubject(f, template.currency)));
   const latest = checkpoint.rows[0];
   return {
     watermark,

@@ -7,6 +7,7 @@ import { writeCheckpoint } from '../integrity/checkpoints.ts';
 import { openLog } from '../log/open.ts';
 import { runProjector, type ProgressReport, type ProjectorResult } from '../projector/projector.ts';
 import { loadSigningKey } from '../signing/keys.ts';
+import { loadTrustedKeys } from '../signing/trust.ts';
 
 export type Ledger = {
   readonly config: Config;
@@ -45,6 +46,7 @@ export async function projectOnce(ledger: Ledger, options: ProjectOptions): Prom
   const { config, db } = ledger;
   const log = await openLog(config);
   const key = await loadSigningKey(config.dataDir, config.signingKeyPem);
+  const trustedKeys = await loadTrustedKeys(config, key);
   const consumer = log.consumer();
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -54,7 +56,7 @@ export async function projectOnce(ledger: Ledger, options: ProjectOptions): Prom
   const progress = options.progress ? progressReporter() : undefined;
   try {
     return await runProjector({
-      pool: db.pool, consumer, topics: config.topics, follow: options.follow, signal: controller.signal,
+      pool: db.pool, consumer, topics: config.topics, follow: options.follow, signal: controller.signal, trustedKeys,
       batchMessagesMax: config.batchMessagesMax,
       ...(config.projectorThreads === 0 ? {} : {
         threads: { count: config.projectorThreads, databaseUrl: db.url, databaseRole: config.databaseRole },

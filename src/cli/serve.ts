@@ -5,6 +5,8 @@ import type { Config } from '../config.ts';
 import { fromMinor, toDecimalString, type CurrencyCode } from '../ledger/money.ts';
 import { redactUrl } from '../db/database.ts';
 import { generateEventStream } from '../generator/index.ts';
+import { approverFor } from '../ledger/approval.ts';
+import { loadSigningKey } from '../signing/keys.ts';
 import { checkpointsDir } from '../integrity/checkpoints.ts';
 import { openLog } from '../log/open.ts';
 import { publishLines } from '../log/publish.ts';
@@ -60,7 +62,8 @@ async function seedDemoData(config: Config, say: (line: string) => void): Promis
     const ends = await log.producer.endOffsets(topic);
     if ([...ends.values()].some((end) => end > 0)) return;
     const month = previousMonth(new Date());
-    const lines = generateEventStream({ seed: demo.seed, rentals: demo.rentals, month, badMessages: true });
+    const approve = approverFor(await loadSigningKey(config.dataDir, config.signingKeyPem));
+    const lines = generateEventStream({ seed: demo.seed, rentals: demo.rentals, month, badMessages: true, approve });
     await publishLines(log.producer, topic, log.newTopicPartitions, lines);
     say(`ledger: the log was empty; published ${lines.length} demo events for ${month} (seed ${demo.seed})`);
   } finally {

@@ -7,6 +7,7 @@
 // contract-checker.unit.spec.ts is what proves the same lines are valid.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventTypes, generateEventStream, markets } from '../../src/generator/index.ts';
+import { testApprover } from '../support/keys.ts';
 
 type Envelope = {
   event_id: string;
@@ -40,7 +41,7 @@ function ofType(type: string): Envelope[] {
 }
 
 beforeAll(() => {
-  lines = generateEventStream({ seed: 1, rentals: rentalCount, month });
+  lines = generateEventStream({ seed: 1, rentals: rentalCount, month, approve: testApprover });
   events = firstDeliveries(lines);
 });
 

@@ -9,6 +9,7 @@
 // uninterrupted embedded-log run of the whole stream.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
+import { testApprover } from '../support/keys.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import type { KafkaBroker } from '../../tools/kafka-broker/broker.ts';
 import { journalDigest } from '../support/journal-digest.ts';
@@ -17,7 +18,9 @@ import {
 } from '../support/kafka.ts';
 
 const partitions = 6;
-const lines = generateEventStream({ seed: 9001, rentals: 3_000, month: '2026-10', badMessages: true });
+const lines = generateEventStream({
+  seed: 9001, rentals: 3_000, month: '2026-10', badMessages: true, approve: testApprover,
+});
 const half = Math.floor(lines.length / 2);
 
 describe('the broker restarted mid-stream', () => {

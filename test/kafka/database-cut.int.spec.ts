@@ -9,6 +9,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
+import { testApprover } from '../support/keys.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import { journalDigest } from '../support/journal-digest.ts';
 import {
@@ -17,7 +18,9 @@ import {
 
 const partitions = 6;
 const cutsWanted = 5;
-const lines = generateEventStream({ seed: 31337, rentals: 3_500, month: '2026-10', badMessages: true });
+const lines = generateEventStream({
+  seed: 31337, rentals: 3_500, month: '2026-10', badMessages: true, approve: testApprover,
+});
 
 describe('the database connection cut mid-transaction', () => {
   let ledger: KafkaLedger;

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
+import { testApprover } from '../support/keys.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import { orderingKey } from '../../src/log/keys.ts';
 import { partitionForKey } from '../../src/log/partitioner.ts';
@@ -17,7 +18,7 @@ import { journalDigest } from '../support/journal-digest.ts';
 import { createKafkaLedger, embeddedDigest, waitUntil, type KafkaLedger } from '../support/kafka.ts';
 
 const partitions = 6;
-const lines = generateEventStream({ seed: 606, rentals: 600, month: '2026-10' });
+const lines = generateEventStream({ seed: 606, rentals: 600, month: '2026-10', approve: testApprover });
 const before = lines.slice(0, Math.floor(lines.length / 2)).map(placed);
 const after = lines.slice(before.length).map(placed);
 const poison = Array.from({ length: partitions }, (_, partition) => poisonFor(partition)).flat();

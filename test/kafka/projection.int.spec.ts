@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
+import { testApprover } from '../support/keys.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import { createKafka } from '../../src/log/kafka/client.ts';
 import { projectorGroupId } from '../../src/log/kafka/index.ts';
@@ -17,7 +18,9 @@ import { journalDigest } from '../support/journal-digest.ts';
 import { createKafkaLedger, embeddedDigest, startLedger, type Digest, type KafkaLedger } from '../support/kafka.ts';
 
 const partitions = 6;
-const lines = generateEventStream({ seed: 20261203, rentals: 12_000, month: '2026-10', badMessages: true });
+const lines = generateEventStream({
+  seed: 20261203, rentals: 12_000, month: '2026-10', badMessages: true, approve: testApprover,
+});
 
 describe('a 100,000-event stream on Kafka', () => {
   let ledger: KafkaLedger;

@@ -12,6 +12,7 @@
 // mid-stream: at the default 5,000, each of B's partitions fits in one batch.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
+import { testApprover } from '../support/keys.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import { journalDigest } from '../support/journal-digest.ts';
 import {
@@ -19,7 +20,9 @@ import {
 } from '../support/kafka.ts';
 
 const partitions = 6;
-const lines = generateEventStream({ seed: 4242, rentals: 3_000, month: '2026-10', badMessages: true });
+const lines = generateEventStream({
+  seed: 4242, rentals: 3_000, month: '2026-10', badMessages: true, approve: testApprover,
+});
 
 describe('two projectors in one group, one killed', () => {
   let ledger: KafkaLedger;

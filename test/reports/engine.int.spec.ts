@@ -13,6 +13,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
+import { testApprover } from '../support/keys.ts';
 import { figureLineage } from '../../src/reports/lineage.ts';
 import { closePeriod } from '../../src/reports/periods.ts';
 import { renderStoredRun } from '../../src/reports/runs.ts';
@@ -22,7 +23,7 @@ import { createTestLedger, eventLine, type TestLedger } from '../support/ledger.
 import { decimalToMinor, parseCsv, readXlsx, sheetRows } from './render-readers.ts';
 import { reportContext, runReport } from '../support/reports.ts';
 
-const lines = generateEventStream({ seed: 9, rentals: 400, month: '2026-10' });
+const lines = generateEventStream({ seed: 9, rentals: 400, month: '2026-10', approve: testApprover });
 
 describe('report runs, lineage and verification', () => {
   let ledger: TestLedger;

@@ -18,6 +18,7 @@
 // completion, a negative processor payout), compared whole the same way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
+import { testApprover } from '../support/keys.ts';
 import { createRun, loadRun, type ReportContext } from '../../src/reports/runs.ts';
 import { loadSigningKey } from '../../src/signing/keys.ts';
 import {
@@ -107,7 +108,7 @@ describe('report figures for a generated stream equal an independent calculation
   let independent: IndependentFigures;
 
   beforeAll(async () => {
-    const lines = generateEventStream({ seed: 3, rentals: 1_500, month: '2026-10' });
+    const lines = generateEventStream({ seed: 3, rentals: 1_500, month: '2026-10', approve: testApprover });
     independent = computeIndependentFigures(lines);
     ledger = await createTestLedger();
     await ledger.publish(lines);

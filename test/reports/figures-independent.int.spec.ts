@@ -335,18 +335,18 @@ describe('hand-written edge cases, compared whole', () => {
     eventLine('processor.payout', '2026-11-16T12:00:00Z', {
       processor_payout_id: 'po_neg', processor: 'stripe', currency: 'USD', amount: '-12.34',
       arrival_date: '2026-11-17' }),
-    eventLine('adjustment.posted', '2026-11-17T12:00:00Z', {
+    eventLine('adjustment.posted', '2026-11-17T12:00:00Z', testApprover({
       adjustment_id: 'adj_tax', reason: 'under-collected tax', requested_by: 'ops.a', approved_by: 'fin.b',
       currency: 'USD', lines: [
         { account: '5900', side: 'debit', amount: '1.23' },
         { account: '2200', side: 'credit', amount: '1.23', dims: { market: 'US-TX' } },
-      ] }),
-    eventLine('adjustment.posted', '2026-11-18T12:00:00Z', {
+      ] }, 'apv_tax')),
+    eventLine('adjustment.posted', '2026-11-18T12:00:00Z', testApprover({
       adjustment_id: 'adj_neg', reason: 'reverse a goodwill credit', requested_by: 'ops.a', approved_by: 'fin.b',
       currency: 'CAD', lines: [
         { account: '2010', side: 'debit', amount: '5.00', dims: { owner_id: 'own_neg' } },
         { account: '5900', side: 'credit', amount: '5.00', dims: {} },
-      ] }),
+      ] }, 'apv_neg')),
   ];
   let ledger: TestLedger;
   let ctx: ReportContext;

@@ -9,10 +9,10 @@
 // uninterrupted embedded-log run of the whole stream.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
-import { testApprover } from '../support/keys.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import type { KafkaBroker } from '../../tools/kafka-broker/broker.ts';
 import { journalDigest } from '../support/journal-digest.ts';
+import { testApprover } from '../support/keys.ts';
 import {
   createKafkaLedger, embeddedDigest, startLedger, startTestBroker, waitUntil, type Digest, type KafkaLedger,
 } from '../support/kafka.ts';

@@ -9,9 +9,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
-import { testApprover } from '../support/keys.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import { journalDigest } from '../support/journal-digest.ts';
+import { testApprover } from '../support/keys.ts';
 import {
   createKafkaLedger, embeddedDigest, startLedger, waitUntil, type ChildRun, type Digest, type KafkaLedger,
 } from '../support/kafka.ts';

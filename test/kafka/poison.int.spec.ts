@@ -9,13 +9,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
-import { testApprover } from '../support/keys.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import { orderingKey } from '../../src/log/keys.ts';
 import { partitionForKey } from '../../src/log/partitioner.ts';
 import type { PublishRecord } from '../../src/log/types.ts';
 import { journalDigest } from '../support/journal-digest.ts';
 import { createKafkaLedger, embeddedDigest, waitUntil, type KafkaLedger } from '../support/kafka.ts';
+import { testApprover } from '../support/keys.ts';
 
 const partitions = 6;
 const lines = generateEventStream({ seed: 606, rentals: 600, month: '2026-10', approve: testApprover });

@@ -15,11 +15,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { UserError } from '../../src/errors.ts';
 import { generateEventStream } from '../../src/generator/index.ts';
-import { testApprover } from '../support/keys.ts';
 import { createKafka } from '../../src/log/kafka/client.ts';
 import { openKafkaLog, projectorGroupId } from '../../src/log/kafka/index.ts';
 import { journalDigest } from '../support/journal-digest.ts';
 import { createKafkaLedger, embeddedDigest, type KafkaLedger } from '../support/kafka.ts';
+import { testApprover } from '../support/keys.ts';
 
 const partitions = 3;
 const lines = generateEventStream({ seed: 8, rentals: 200, month: '2026-10', approve: testApprover });

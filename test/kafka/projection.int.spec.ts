@@ -10,12 +10,12 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
-import { testApprover } from '../support/keys.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import { createKafka } from '../../src/log/kafka/client.ts';
 import { projectorGroupId } from '../../src/log/kafka/index.ts';
 import { journalDigest } from '../support/journal-digest.ts';
 import { createKafkaLedger, embeddedDigest, startLedger, type Digest, type KafkaLedger } from '../support/kafka.ts';
+import { testApprover } from '../support/keys.ts';
 
 const partitions = 6;
 const lines = generateEventStream({

@@ -12,9 +12,9 @@
 // mid-stream: at the default 5,000, each of B's partitions fits in one batch.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
-import { testApprover } from '../support/keys.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import { journalDigest } from '../support/journal-digest.ts';
+import { testApprover } from '../support/keys.ts';
 import {
   createKafkaLedger, embeddedDigest, ownedPartitions, startLedger, waitUntil, type Digest, type KafkaLedger,
 } from '../support/kafka.ts';

@@ -7,9 +7,9 @@
 // must equal the uninterrupted embedded-log run, entry for entry, and pass verify.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
-import { testApprover } from '../support/keys.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import { journalDigest } from '../support/journal-digest.ts';
+import { testApprover } from '../support/keys.ts';
 import { mulberry32 } from '../support/prng.ts';
 import {
   createKafkaLedger, embeddedDigest, startLedger, waitUntil, type Digest, type KafkaLedger,

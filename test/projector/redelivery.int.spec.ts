@@ -3,8 +3,8 @@
 // message of the second publication as a duplicate delivery of what was posted before.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
-import { testApprover } from '../support/keys.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
+import { testApprover } from '../support/keys.ts';
 import { runReport } from '../support/reports.ts';
 import { createTestLedger, type TestLedger } from '../support/ledger.ts';
 

@@ -9,10 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
-import { testApprover } from '../support/keys.ts';
 import { generateSettlementFiles, type ExpectedBreak, type SettlementOptions } from '../../src/generator/settlement-files.ts';
 import type { BreakRecord, RunRecord } from '../../src/reconciliation/record.ts';
 import { runReconciliation } from '../../src/reconciliation/run.ts';
+import { testApprover } from '../support/keys.ts';
 import { createTestLedger, type TestLedger } from '../support/ledger.ts';
 
 const allFaults = {

@@ -18,12 +18,12 @@
 // completion, a negative processor payout), compared whole the same way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
-import { testApprover } from '../support/keys.ts';
 import { createRun, loadRun, type ReportContext } from '../../src/reports/runs.ts';
 import { loadSigningKey } from '../../src/signing/keys.ts';
 import {
   computeIndependentFigures, figureKey, type FigureMap, type IndependentFigures,
 } from '../support/independent-figures.ts';
+import { testApprover } from '../support/keys.ts';
 import { createTestLedger, eventLine, type TestLedger } from '../support/ledger.ts';
 
 const now = new Date('2027-01-02T03:04:05Z');

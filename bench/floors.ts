@@ -17,13 +17,14 @@ import { orderingKey } from '../src/log/keys.ts';
 import { partitionForKey } from '../src/log/partitioner.ts';
 import type { LogMessage } from '../src/log/types.ts';
 import type { PostedEvent } from '../src/ledger/project.ts';
+import { approvalKeys } from '../src/ledger/approval.ts';
 import { genesisHash } from '../src/ledger/entry.ts';
 import type { Pool } from '../src/db/database.ts';
 import { sendCopy } from '../src/db/copy.ts';
 import {
   batchWorkMem, decideBatch, stageStates, type DecisionSources, type PartitionHead, type StateSlot,
 } from '../src/projector/project-batch.ts';
-import { backendCpuUs, copyOut, nowMs, projectorConnections } from './support.ts';
+import { backendCpuUs, benchTrustedKeys, copyOut, nowMs, projectorConnections } from './support.ts';
 
 export type Floor = { ms: number; cpuUsPerEvent: number };
 
@@ -58,6 +59,7 @@ export async function decisionFloor(topic: string, partitions: number, lines: re
       }
     },
   };
+  const keys = approvalKeys(benchTrustedKeys);
   const heads: PartitionHead[] = byPartition.map(() => ({ nextOffset: 0, chainSeq: 0, chainHead: genesisHash }));
   const cpuBefore = process.cpuUsage();
   const started = nowMs();
@@ -68,7 +70,7 @@ export async function decisionFloor(topic: string, partitions: number, lines: re
       const messages = (byPartition[partition] as LogMessage[]).slice(head.nextOffset, head.nextOffset + limits.batchMessagesMax);
       if (messages.length === 0) continue;
       more = true;
-      const writes = await decideBatch(sources, messages, head);
+      const writes = await decideBatch(sources, messages, head, keys);
       const staged = stageStates(writes.states);
       for (const copy of [writes.raw, writes.entries, writes.lines, writes.quarantine, writes.duplicates, staged.created]) {
         copy.discard();

@@ -18,7 +18,7 @@ import { runProjector, type ProjectorResult } from '../src/projector/projector.t
 import { startKafkaBroker, type KafkaBroker } from '../tools/kafka-broker/broker.ts';
 import { decisionFloor, floorLines, journalSchemaFloor } from './floors.ts';
 import {
-  benchDatabase, nowMs, oneRowPerEventCopy, perSecond, projectorConnections, projectorThreads, sameRowsBaseline,
+  benchApprover, benchDatabase, benchTrustedKeys, nowMs, oneRowPerEventCopy, perSecond, projectorConnections, projectorThreads, sameRowsBaseline,
 } from './support.ts';
 
 const eventsWanted = 200_000;
@@ -26,7 +26,8 @@ const partitions = 6;
 const topic = `bench.kafka.${Date.now()}`;
 
 export async function benchKafka(): Promise<void> {
-  const lines = generateEventStream({ seed: 42, rentals: 26_000, month: '2026-10' }).slice(0, eventsWanted);
+  const lines = generateEventStream({ seed: 42, rentals: 26_000, month: '2026-10', approve: benchApprover })
+    .slice(0, eventsWanted);
   const broker = await brokerForBench();
   const db = await benchDatabase();
   try {
@@ -86,6 +87,7 @@ async function timedProjection(
   try {
     const result = await runProjector({
       pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
+      trustedKeys: benchTrustedKeys,
       threads: { count: projectorThreads, databaseUrl: url, databaseRole: null },
     });
     return { ms: nowMs() - started, result };

@@ -9,7 +9,7 @@ import { publishLines } from '../src/log/publish.ts';
 import { runProjector } from '../src/projector/projector.ts';
 import { decisionFloor, floorLines, journalSchemaFloor } from './floors.ts';
 import {
-  benchDatabase, cpuPerItemLine, cpuSnapshot, nowMs, oneRowPerEventCopy, perSecond, profiled, projectorConnections,
+  benchApprover, benchDatabase, benchTrustedKeys, cpuPerItemLine, cpuSnapshot, nowMs, oneRowPerEventCopy, perSecond, profiled, projectorConnections,
   projectorThreads, sameRowsBaseline,
 } from './support.ts';
 
@@ -18,7 +18,8 @@ const partitions = 6;
 const topic = 'marketplace.events';
 
 export async function benchProjector(): Promise<void> {
-  const lines = generateEventStream({ seed: 42, rentals: 26_000, month: '2026-10' }).slice(0, eventsWanted);
+  const lines = generateEventStream({ seed: 42, rentals: 26_000, month: '2026-10', approve: benchApprover })
+    .slice(0, eventsWanted);
   const db = await benchDatabase();
   try {
     const log = openEmbeddedLog(path.join(db.dataDir, 'log'));
@@ -30,6 +31,7 @@ export async function benchProjector(): Promise<void> {
     const started = nowMs();
     const result = await profiled(() => runProjector({
       pool: db.pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
+      trustedKeys: benchTrustedKeys,
       threads: { count: projectorThreads, databaseUrl: db.serviceUrl, databaseRole: null },
     }));
     const projectorMs = nowMs() - started;

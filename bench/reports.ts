@@ -15,7 +15,7 @@ import { figureLineage } from '../src/reports/lineage.ts';
 import { resolveParams } from '../src/reports/params.ts';
 import { createRun, loadTemplates } from '../src/reports/runs.ts';
 import { loadSigningKey } from '../src/signing/keys.ts';
-import { benchDatabase, nowMs } from './support.ts';
+import { benchApprover, benchDatabase, benchTrustedKeys, nowMs } from './support.ts';
 
 const rentals = 26_000;
 const lineageSamples = 20;
@@ -24,13 +24,13 @@ const glDetailHeapMb = 256;
 export async function benchReports(): Promise<void> {
   const db = await benchDatabase();
   try {
-    const lines = generateEventStream({ seed: 77, rentals, month: '2026-10' });
+    const lines = generateEventStream({ seed: 77, rentals, month: '2026-10', approve: benchApprover });
     const log = openEmbeddedLog(path.join(db.dataDir, 'log'));
     await publishLines(log.producer, 'marketplace.events', 6, lines);
     await log.producer.close();
     const consumer = log.consumer();
     await runProjector({ pool: db.pool, consumer, topics: ['marketplace.events'], follow: false,
-      signal: new AbortController().signal });
+      signal: new AbortController().signal, trustedKeys: benchTrustedKeys });
     await consumer.close();
     const count = await db.pool.query<{ lines: string; october: string }>(`SELECT count(*) AS lines,
       count(*) FILTER (WHERE booked_period = '2026-10-01') AS october FROM ledger.journal_lines`);

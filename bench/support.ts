@@ -1,5 +1,6 @@
 // What the benchmarks share: a PostgreSQL server with production settings (fsync on),
 // a fresh migrated database, and a clock in milliseconds.
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,21 @@ import { createPool, type Pool } from '../src/db/database.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { ensureServiceLogin } from '../src/db/service-login.ts';
+import { approverFor } from '../src/ledger/approval.ts';
 import { batchesInFlightPerThread } from '../src/projector/batch-workers.ts';
+import { keyIdOf } from '../src/signing/keys.ts';
+import type { TrustedKeys } from '../src/signing/trust.ts';
+
+/** This run's key: it approves the streams' adjustments, and the projectors trust it. */
+const benchKey = (() => {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
+  return { keyId: keyIdOf(publicKeyPem), privateKey, publicKeyPem };
+})();
+export const benchApprover = approverFor(benchKey);
+export const benchTrustedKeys: TrustedKeys = {
+  keys: [{ keyId: benchKey.keyId, publicKeyPem: benchKey.publicKeyPem, source: 'bench key' }],
+};
 
 /** Projector threads in the ingest benchmarks: as `ledger project` runs by default (config.ts). */
 export const projectorThreads = 2;

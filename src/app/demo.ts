@@ -5,6 +5,8 @@ import type { Config } from '../config.ts';
 import { generateEventStream } from '../generator/index.ts';
 import { openLog } from '../log/open.ts';
 import { publishLines } from '../log/publish.ts';
+import { approverFor } from '../ledger/approval.ts';
+import { loadSigningKey } from '../signing/keys.ts';
 
 /** auto: the embedded log only; always: Kafka too (--demo); never: nothing (--no-demo). Only an empty log is seeded. */
 export type DemoPolicy = 'auto' | 'always' | 'never';
@@ -25,7 +27,9 @@ export async function prepareLog(config: Config, policy: DemoPolicy, say: (line:
       return;
     }
     const month = previousMonth(new Date());
-    const lines = generateEventStream({ seed: demo.seed, rentals: demo.rentals, month, badMessages: true });
+    // Demo adjustments carry the approval the service itself would sign (EVENTS.md), by the data dir's key.
+    const approve = approverFor(await loadSigningKey(config.dataDir, config.signingKeyPem));
+    const lines = generateEventStream({ seed: demo.seed, rentals: demo.rentals, month, badMessages: true, approve });
     await publishLines(log.producer, topic, log.newTopicPartitions, lines);
     say(`ledger: the log was empty; published ${lines.length} demo events for ${month} (seed ${demo.seed})`);
   } finally {

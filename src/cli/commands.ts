@@ -4,12 +4,13 @@ import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { generateEventStream } from '../generator/index.ts';
+import { approverFor } from '../ledger/approval.ts';
 import { checkpointsDir, readCheckpointFiles, writeCheckpoint } from '../integrity/checkpoints.ts';
 import { verifyLedger } from '../integrity/verify.ts';
 import { publishFile } from '../log/publish.ts';
 import { defaultServiceRole, rolesSql } from '../db/service-login.ts';
 import { calendarMonth } from '../reports/params.ts';
-import { readSigningKey, signingKeyFile } from '../signing/keys.ts';
+import { loadSigningKey, readSigningKey, signingKeyFile } from '../signing/keys.ts';
 import { rotateSigningKey, signingKeyForLedger } from '../signing/ledger-key.ts';
 import { loadTrustedKeys } from '../signing/trust.ts';
 import type { Command, CommandResult, ParsedArgs } from './main.ts';
@@ -68,12 +69,14 @@ const generateCommand: Command = {
   usage: 'ledger events generate --seed N --rentals N --month YYYY-MM [--out FILE] [--bad] [--json]',
   options: { seed: string, rentals: string, month: string, out: string, bad: boolean },
   positionals: 0,
-  async run({ values }) {
+  async run({ values, config }) {
     const seed = wholeNumber('--seed', values.seed, 0, 2 ** 31 - 1);
     const rentals = wholeNumber('--rentals', values.rentals, 1, 2_000_000);
     const period = month('--month', values.month);
     const file = path.resolve(typeof values.out === 'string' ? values.out : `events-${period}-seed${seed}.ndjson`);
-    const lines = generateEventStream({ seed, rentals, month: period, badMessages: values.bad === true });
+    // The demo's adjustments are approved with this ledger's own key, so that it posts them.
+    const approve = approverFor(await loadSigningKey(config.dataDir, config.signingKeyPem));
+    const lines = generateEventStream({ seed, rentals, month: period, badMessages: values.bad === true, approve });
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
     return { json: { events: lines.length, file }, text: `wrote ${lines.length} events to ${file}` };

@@ -6,6 +6,7 @@ import { writeCheckpoint } from '../integrity/checkpoints.ts';
 import { openLog } from '../log/open.ts';
 import { runProjector, type ProgressReport, type ProjectorResult } from '../projector/projector.ts';
 import { signingKeyForLedger } from '../signing/ledger-key.ts';
+import { loadTrustedKeys } from '../signing/trust.ts';
 
 export type Ledger = {
   readonly config: Config;
@@ -46,6 +47,7 @@ export async function projectOnce(ledger: Ledger, options: ProjectOptions): Prom
   const { config, db } = ledger;
   const log = await openLog(config);
   const key = await signingKeyForLedger(db.pool, config);
+  const trustedKeys = await loadTrustedKeys(config, key);
   const consumer = log.consumer();
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -60,7 +62,7 @@ export async function projectOnce(ledger: Ledger, options: ProjectOptions): Prom
   const progress = options.progress ? progressReporter() : undefined;
   try {
     return await runProjector({
-      pool: db.pool, consumer, topics: config.topics, follow: options.follow, signal: controller.signal,
+      pool: db.pool, consumer, topics: config.topics, follow: options.follow, signal: controller.signal, trustedKeys,
       batchMessagesMax: config.batchMessagesMax,
       ...(config.projectorThreads === 0 ? {} : {
         threads: { count: config.projectorThreads, databaseUrl: db.serviceUrl, databaseRole: null },

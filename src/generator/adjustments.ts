@@ -1,9 +1,10 @@
 // Manual journal entries as back office approves them: bank fees, processor rebates,
 // goodwill credits to owners, absorbed tax, an invoice reclass with three lines. Only
 // accounts open to manual entries (ACCOUNTING.md: 1000, 1100, 2010, 2200, 5000, 5900),
-// each line with exactly its account's dimensions, debits equal to credits, and a
-// requester who is never the approver.
+// each line with exactly its account's dimensions, debits equal to credits, a requester
+// who is never the approver, and the approval signed as the service signs it.
 import { invariant } from '../errors.ts';
+import type { AdjustmentApprover } from '../ledger/approval.ts';
 import { add, fromMinor, type Money } from '../ledger/money.ts';
 import type { Market, Owner } from './catalog.ts';
 import {
@@ -104,11 +105,17 @@ function line(
 const requesters = ['ops.maria.lopez', 'ops.kenji.sato', 'fin.aisha.bello'];
 const approvers = ['fin.controller.dana', 'fin.lead.olu'];
 
+/** The approval's id, from the adjustment's: no draw, so the other ids stay as they were. */
+export function approvalIdFor(adjustmentId: string): string {
+  return `apv_${adjustmentId.replace(/^adj_/, '')}`;
+}
+
 /** A handful per month: at least one of each template, a few more for a big month. */
 export function appendAdjustments(
   context: StageContext,
   owners: readonly Owner[],
   rentals: number,
+  approve: AdjustmentApprover,
 ): EventDraft[] {
   const { rng, month } = context;
   invariant(owners.length > 0, 'adjustments pick an owner');
@@ -119,14 +126,14 @@ export function appendAdjustments(
     const template = templates[index % templates.length] as Template;
     const plan = template(rng, rng.pick(owners));
     const adjustmentId = context.ids.next('adjustment');
-    const data: JsonObject = {
+    const data: JsonObject = approve({
       adjustment_id: adjustmentId,
       reason: plan.reason,
       requested_by: rng.pick(requesters),
       approved_by: rng.pick(approvers),
       currency: plan.lines[0]?.amount.currency ?? null,
       lines: plan.lines.map((entry) => lineData(context, entry)),
-    };
+    }, approvalIdFor(adjustmentId));
     adjustments.push(
       context.log.append({
         type: 'adjustment.posted',

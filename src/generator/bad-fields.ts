@@ -14,6 +14,7 @@ import {
   type BadMessage,
   type RejectionReason,
 } from './bad-kit.ts';
+import { approvalIdFor } from './adjustments.ts';
 import type { JsonObject, JsonValue } from './drafts.ts';
 
 /** A fresh capture with `changes` applied to its data (a value of undefined removes the field). */
@@ -127,8 +128,10 @@ function adjustment(
   lines: readonly LineSpec[],
   changes: JsonObject = {},
 ): BadMessage {
-  const data: JsonObject = {
-    adjustment_id: kit.ids.next('adjustment'),
+  const adjustmentId = kit.ids.next('adjustment');
+  // Signed like a good one, so that what it breaks is its own rule and not its approval.
+  const data: JsonObject = kit.approve({
+    adjustment_id: adjustmentId,
     reason: 'Correction requested by finance',
     requested_by: 'ops.maria.lopez',
     approved_by: 'fin.controller.dana',
@@ -137,7 +140,7 @@ function adjustment(
       dims === undefined ? { account, side, amount } : { account, side, amount, dims },
     ),
     ...changes,
-  };
+  }, approvalIdFor(adjustmentId));
   return envelopeMessage(kit, reason, detail, undefined, {
     type: 'adjustment.posted',
     producer: 'backoffice',

@@ -2,6 +2,7 @@
 // its reason does not depend on how an implementation orders checks that EVENTS.md
 // leaves unordered; where it refers to good events (a payment, a payout) it names one
 // that is posted and is placed after it, in the same partition (same ordering key).
+import type { AdjustmentApprover } from '../ledger/approval.ts';
 import { fromMinor, toDecimalString, type Money } from '../ledger/money.ts';
 import type { EventDraft, EventType, JsonObject, JsonValue, Producer } from './drafts.ts';
 import type { IdFactory } from './ids.ts';
@@ -28,6 +29,8 @@ export type BadKit = {
   readonly world: GeneratedWorld;
   readonly rng: Rng;
   readonly ids: IdFactory;
+  /** Signs an adjustment as the good stream's are, so that a bad one breaks only its own rule. */
+  readonly approve: AdjustmentApprover;
 };
 
 export type EnvelopeParts = {

@@ -2,6 +2,7 @@
 // where it landed and which rejection reason EVENTS.md gives it. The good lines keep
 // their relative order and bytes: removing the bad lines gives back the clean stream.
 import { invariant } from '../errors.ts';
+import { unapprovedAdjustments } from './bad-approvals.ts';
 import {
   invalidEnvelopes,
   malformedJson,
@@ -38,6 +39,7 @@ export function buildBadMessages(kit: BadKit): BadMessage[] {
     ...invalidFields(kit),
     ...invalidAmounts(kit),
     ...unbalancedTotals(kit),
+    ...unapprovedAdjustments(kit),
     ...unknownReferences(kit),
     ...duplicateReferences(kit),
     ...exceedsRemaining(kit),

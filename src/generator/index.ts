@@ -1,7 +1,9 @@
 // The generator's public face: a realistic, deterministic marketplace event stream as
 // NDJSON lines, optionally with bad messages mixed in and the rejection each must get.
-// Pure: no I/O, no clock, no Math.random. The same options give byte-identical lines.
+// Pure: no I/O, no clock, no Math.random. The same options give byte-identical lines
+// (adjustments are signed by the approver given; Ed25519 signatures are deterministic).
 import { UserError } from '../errors.ts';
+import type { AdjustmentApprover } from '../ledger/approval.ts';
 import { buildBadMessages, mixIn, type ExpectedRejection } from './bad-messages.ts';
 import { Rng } from './prng.ts';
 import { envelopeLine, logOrder, withRedeliveries } from './stream.ts';
@@ -22,6 +24,11 @@ export type GenerateOptions = {
   readonly month: string;
   /** Mix in messages that must be quarantined, at least one per rejection reason. */
   readonly badMessages?: boolean;
+  /**
+   * Signs each adjustment's approval (EVENTS.md), as the service does when a second person
+   * approves: with a key the ledger that projects the stream trusts (approverFor(key)).
+   */
+  readonly approve: AdjustmentApprover;
 };
 
 export type GeneratedStream = {
@@ -38,7 +45,7 @@ export function generateEventStream(options: GenerateOptions): string[] {
 
 export function generateEventStreamWithExpectations(options: GenerateOptions): GeneratedStream {
   checkOptions(options);
-  const world = generateWorld(options.seed, options.rentals, parseMonth(options.month));
+  const world = generateWorld(options.seed, options.rentals, parseMonth(options.month), options.approve);
   const ordered = logOrder(world.drafts);
   const delivered = withRedeliveries(
     ordered.map(envelopeLine),
@@ -46,7 +53,7 @@ export function generateEventStreamWithExpectations(options: GenerateOptions): G
   );
   if (options.badMessages !== true) return { lines: delivered.lines, expectedRejections: [] };
   const badRng = new Rng(options.seed, 'bad-messages');
-  const kit = { world, rng: badRng, ids: world.ids.fork(badRng) };
+  const kit = { world, rng: badRng, ids: world.ids.fork(badRng), approve: options.approve };
   return mixIn(delivered, ordered, buildBadMessages(kit), kit);
 }
 

@@ -4,6 +4,7 @@
 // every event, owner payouts included, moved through clearing; tax remittances pay what
 // the month's captures and refunds left in tax payable.
 import { invariant } from '../errors.ts';
+import type { AdjustmentApprover } from '../ledger/approval.ts';
 import { appendAdjustments } from './adjustments.ts';
 import { createDrivers, createOwners, OwnerPicker } from './catalog.ts';
 import { AmountWriter, DraftLog } from './drafts.ts';
@@ -23,6 +24,7 @@ export function generateWorld(
   seed: number,
   rentalCount: number,
   month: MonthWindow,
+  approve: AdjustmentApprover,
 ): GeneratedWorld {
   invariant(rentalCount > 0, 'at least one rental');
   const catalogRng = new Rng(seed, 'catalog');
@@ -48,7 +50,7 @@ export function generateWorld(
     disputes.push(...simulated.disputes);
   }
   const activeOwners = rentals.map((rental) => rental.owner);
-  appendAdjustments(stage('backoffice'), activeOwners, rentalCount);
+  appendAdjustments(stage('backoffice'), activeOwners, rentalCount, approve);
   // Each stage reads a snapshot: what it appends itself is not an input to it.
   const payouts = appendOwnerPayouts(stage('payouts'), owners, [...log.drafts]);
   appendProcessorPayouts(stage('treasury'), [...log.drafts]);

@@ -1,7 +1,8 @@
 // The data of each event type of EVENTS.md, validated in the contract's order: field
 // presence and type (invalid_field) → amount syntax (invalid_amount) → arithmetic
-// (unbalanced, then the comparisons EVENTS.md files under invalid_field). References and
-// state come after, in rules.ts. Pure.
+// (unbalanced, then the comparisons EVENTS.md files under invalid_field). An adjustment's
+// approval comes next (approval.ts, asked by project.ts); references and state after
+// that, in rules.ts. Pure.
 import { accountByCode, dimensionNames, type Dimension, type Side } from './chart.ts';
 import type { Envelope, EventType } from './envelope.ts';
 import {

@@ -1,7 +1,9 @@
 // What becomes of one message: posted, a duplicate delivery, or quarantined. Pure: the
 // adapter (src/projector) gathers what was posted before and the state the rules need,
 // then asks this module. Two steps, so the adapter can load state for a whole batch at
-// once: `prepareMessage` needs nothing but the bytes; `decideMessage` needs the lookups.
+// once: `prepareMessage` needs nothing but the bytes; `decideMessage` needs the lookups
+// (and the trusted keys, for an adjustment's approval).
+import { checkApproval, type ApprovalKeys } from './approval.ts';
 import { readEnvelope, type Envelope, type EnvelopeRejection } from './envelope.ts';
 import { validateData, type LedgerEvent } from './events.ts';
 import type { RejectionReason } from './rejections.ts';
@@ -43,6 +45,7 @@ export function decideMessage(
   prepared: Prepared,
   postedEvent: (eventId: string) => PostedEvent | undefined,
   view: StateView,
+  approvalKeys: ApprovalKeys,
 ): MessageOutcome {
   if (prepared.kind === 'unreadable') {
     const { reason, message, eventId, type } = prepared.rejection;
@@ -59,6 +62,12 @@ export function decideMessage(
       `event_id ${envelope.eventId} was posted at ${at} for a different event (type or data differ)`);
   }
   if (!prepared.data.ok) return quarantined(envelope, prepared.data.rejection.reason, prepared.data.rejection.message);
+  // After arithmetic, before references and state (EVENTS.md, order of checks); only
+  // adjustments carry an approval, so no other event pays for it.
+  if (envelope.type === 'adjustment.posted') {
+    const unapproved = checkApproval(envelope.data, approvalKeys);
+    if (unapproved !== null) return quarantined(envelope, unapproved.reason, unapproved.message);
+  }
   const decision = decide(prepared.data.event, view);
   if (decision.kind === 'rejected') return quarantined(envelope, decision.reason, decision.message);
   return { kind: 'posted', envelope, event: prepared.data.event, posting: decision };

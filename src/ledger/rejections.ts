@@ -10,6 +10,7 @@ export const rejectionReasons = [
   'invalid_field',
   'invalid_amount',
   'unbalanced',
+  'unapproved_adjustment',
   'unknown_reference',
   'duplicate_reference',
   'exceeds_remaining',

@@ -206,14 +206,25 @@ function decideClosed(type: string, d: ClosedData, view: StateView): Decision {
       line('4010', 'credit', open.service_fee, pick(d, 'market')),
       line('2320', 'debit', open.protection_fee, pick(d, 'rental_id', 'market')),
       line('4020', 'credit', open.protection_fee, pick(d, 'market')),
-      line('2000', 'debit', open.owner_pending, pick(d, 'owner_id', 'rental_id')),
-      line('2010', 'credit', open.owner_pending, pick(d, 'owner_id')),
+      ...ownerPendingToPayable(open.owner_pending, d),
     );
   }
   const open: RentalState['open'] = {};
   for (const currency of currenciesInOrder) open[currency] = zeroOpen(currency);
   const subject = { currency: rental.currency, market: d.market, owner_id: d.owner_id, rental_id: d.rental_id };
   return posted(type, subject, lines, [[refKey('rental', d.rental_id), { ...rental, status: 'closed', open }]]);
+}
+
+/**
+ * 2000 debit op / 2010 credit op (ACCOUNTING.md). op is below zero when refunds took more
+ * of the owner's share than was captured (rounding of partial refunds): a line's amount is
+ * positive, so the same movement is then 2000 credit |op| / 2010 debit |op|.
+ */
+function ownerPendingToPayable(op: Money, d: ClosedData): Line[] {
+  const pending = pick(d, 'owner_id', 'rental_id');
+  const payable = pick(d, 'owner_id');
+  if (!isNegative(op)) return [line('2000', 'debit', op, pending), line('2010', 'credit', op, payable)];
+  return [line('2000', 'credit', abs(op), pending), line('2010', 'debit', abs(op), payable)];
 }
 
 // ---- payment.refunded ------------------------------------------------------------------
@@ -269,9 +280,10 @@ function decideRefunded(d: RefundedData, view: StateView): Decision {
 }
 
 /**
- * Each component within what the payment captured less earlier refunds; and the owner's
- * share (rental_amount − commission) too, so that a refund never takes more from the
- * owner than the owner was credited (docs/contract-readings.md).
+ * Each component within what the payment captured less earlier refunds, and nothing else
+ * (EVENTS.md, exceeds_remaining): a refund has already moved money at the processor, so
+ * an owner's share (rental_amount − commission) beyond what is left of it, by rounding of
+ * partial refunds, posts, and the owner's balance shows it.
  */
 function refundExcess(d: RefundedData, payment: PaymentState): Rejection | null {
   for (const part of refundParts) {
@@ -280,14 +292,6 @@ function refundExcess(d: RefundedData, payment: PaymentState): Rejection | null 
       return reject('exceeds_remaining', `${part} ${show(d[part])} exceeds what payment ` +
         `${d.payment_id} has left to refund (${show(remaining)})`);
     }
-  }
-  const ownerCaptured = subtract(payment.captured.rental_amount, payment.captured.commission);
-  const ownerRefunded = subtract(payment.refunded.rental_amount, payment.refunded.commission);
-  const ownerRemaining = subtract(ownerCaptured, ownerRefunded);
-  const ownerShare = subtract(d.rental_amount, d.commission);
-  if (compare(ownerShare, ownerRemaining) > 0) {
-    return reject('exceeds_remaining', `rental_amount − commission ${show(ownerShare)} exceeds the ` +
-      `owner's share of payment ${d.payment_id} left to refund (${show(ownerRemaining)})`);
   }
   return null;
 }
@@ -307,8 +311,10 @@ function rentalAfterRefund(rental: RentalState, d: RefundedData): RentalState {
     protection_fee: subtract(open.protection_fee, d.protection_fee),
     owner_pending: subtract(open.owner_pending, subtract(d.rental_amount, d.commission)),
   };
-  for (const amount of Object.values(next)) {
-    if (isNegative(amount)) throw new Error(`invariant violated: rental ${d.rental_id} open amount < 0`);
+  // Per-component limits keep what is deferred at or above zero; the owner's pending share
+  // may go below it (refundExcess), and the closing entry then moves it the other way.
+  for (const amount of [next.commission, next.service_fee, next.protection_fee]) {
+    if (isNegative(amount)) throw new Error(`invariant violated: rental ${d.rental_id} deferred amount < 0`);
   }
   return { ...rental, open: { ...rental.open, [d.currency]: next } };
 }

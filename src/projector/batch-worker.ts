@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { invariant } from '../errors.ts';
 import { createPool } from '../db/database.ts';
+import { approvalKeys } from '../ledger/approval.ts';
 import { describeThreadError } from '../threads/thread-errors.ts';
 import {
   batchesInFlightPerThread, fromWire, type WorkerReply, type WorkerRequest, type WorkerSetup,
@@ -13,6 +14,8 @@ const port = parentPort;
 invariant(port !== null, 'batch-worker.ts runs as a worker thread');
 const setup = workerData as WorkerSetup;
 const pool = createPool(setup.databaseUrl, setup.databaseRole, batchesInFlightPerThread);
+/** A KeyObject per trusted key, made once for this thread's life, not per adjustment. */
+const keys = approvalKeys(setup.trustedKeys);
 /** The months with a line partition, read once and shared by the batches in flight. */
 let ensured: Promise<Set<string>> | null = null;
 
@@ -27,7 +30,7 @@ async function project(request: WorkerRequest): Promise<WorkerReply> {
       ensured = null;
       throw error;
     });
-    const result = await projectBatchWithRetries(pool, fromWire(request.batch), await ensured);
+    const result = await projectBatchWithRetries(pool, fromWire(request.batch), await ensured, keys);
     return { kind: 'result', id: request.id, result };
   } catch (error) {
     return { kind: 'error', id: request.id, error: describeThreadError(error) };

@@ -6,6 +6,7 @@
 // partition be in flight and moves on only past what a committed transaction returned.
 import { Worker } from 'node:worker_threads';
 import { invariant } from '../errors.ts';
+import type { TrustedKeys } from '../signing/trust.ts';
 import type { LogMessage, PartitionBatch } from '../log/types.ts';
 import { fromThreadError, threadEntryUrl, type ThreadError } from '../threads/thread-errors.ts';
 import type { BatchResult } from './project-batch.ts';
@@ -29,7 +30,13 @@ export const projectorThreadsMax = 16;
  */
 export const batchesInFlightPerThread = 2;
 
-export type WorkerSetup = { readonly databaseUrl: string; readonly databaseRole: string | null; readonly module: string };
+export type WorkerSetup = {
+  readonly databaseUrl: string;
+  readonly databaseRole: string | null;
+  readonly module: string;
+  /** Plain data (structured-cloned); each thread makes its own KeyObjects from it once. */
+  readonly trustedKeys: TrustedKeys;
+};
 
 /**
  * A batch on its way to a worker: every key, value and header value copied once into one
@@ -66,12 +73,13 @@ export class BatchWorkers {
   private nextId = 1;
   private broken: Error | null = null;
 
-  constructor(threads: ProjectorThreads) {
+  constructor(threads: ProjectorThreads, trustedKeys: TrustedKeys) {
     invariant(Number.isInteger(threads.count) && threads.count >= 1 && threads.count <= projectorThreadsMax,
       `projector threads between 1 and ${projectorThreadsMax}`);
     const setup: WorkerSetup = {
       databaseUrl: threads.databaseUrl,
       databaseRole: threads.databaseRole,
+      trustedKeys,
       module: new URL('./batch-worker.ts', import.meta.url).href,
     };
     for (let index = 0; index < threads.count; index += 1) {

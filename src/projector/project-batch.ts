@@ -4,6 +4,7 @@
 // nothing: a crash anywhere leaves the stored offset where it was, so the batch is simply
 // read again. The pure decisions come from src/ledger; this file only gathers and writes.
 import { invariant } from '../errors.ts';
+import type { ApprovalKeys } from '../ledger/approval.ts';
 import { sha256 } from '../ledger/canonical.ts';
 import {
   bookingFor, entryIdFor, sealEntry, type JournalEntry, type LogPosition,
@@ -76,12 +77,14 @@ export class OffsetGapError extends Error {
 /**
  * Projects the batch. `ensuredPeriods` are the months known to have a line partition;
  * when a batch needs another, nothing is written and `missingPeriods` says which, so the
- * caller can create them outside the transaction and call again.
+ * caller can create them outside the transaction and call again. `approvalKeys` are the
+ * keys an adjustment's approval may be signed by.
  */
 export async function projectBatch(
   client: Client,
   batch: PartitionBatch,
   ensuredPeriods: ReadonlySet<string>,
+  approvalKeys: ApprovalKeys,
 ): Promise<BatchResult> {
   // The lines' balance trigger keeps every line of the statement in a transition table,
   // and checks them with a grouping: at the default 4MB both spilled to temporary files
@@ -95,7 +98,7 @@ export async function projectBatch(
   const messages = batch.messages.slice(firstNew);
   const first = messages[0] as LogMessage;
   if (first.offset !== head.nextOffset) throw new OffsetGapError(first, head.nextOffset);
-  const writes = await decideBatch(databaseSources(client), messages, head);
+  const writes = await decideBatch(databaseSources(client), messages, head, approvalKeys);
   const missingPeriods = [...writes.bookedPeriods].filter((p) => !ensuredPeriods.has(p));
   if (missingPeriods.length > 0) return { ...empty, missingPeriods };
   await writeBatch(client, batch, writes);
@@ -134,6 +137,7 @@ export async function decideBatch(
   sources: DecisionSources,
   messages: readonly LogMessage[],
   headBefore: PartitionHead,
+  approvalKeys: ApprovalKeys,
 ): Promise<BatchWrites> {
   const closedPeriods = await sources.closedPeriods();
   const posted = new Map<string, PostedEvent>();
@@ -162,7 +166,7 @@ export async function decideBatch(
     for (let index = start; index < end; index += 1) {
       const message = messages[index] as LogMessage;
       invariant(message.offset === headBefore.nextOffset + index, 'a batch holds consecutive offsets');
-      const outcome = decideMessage(prepared[index - start] as Prepared, postedEvent, view);
+      const outcome = decideMessage(prepared[index - start] as Prepared, postedEvent, view, approvalKeys);
       applyOutcome(writes, message, outcome, posted, closedPeriods);
     }
   }
@@ -410,10 +414,12 @@ export function stageStates(states: Map<string, StateSlot>): { created: StagedCo
  * transaction, so no lock is held across it) and is tried again; so is a batch that lost
  * a race on a new state key to another partition's transaction. Both are bounded.
  */
-export async function projectBatchWithRetries(pool: Pool, batch: PartitionBatch, ensured: Set<string>) {
+export async function projectBatchWithRetries(
+  pool: Pool, batch: PartitionBatch, ensured: Set<string>, approvalKeys: ApprovalKeys,
+) {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const result = await withTransaction(pool, (client) => projectBatch(client, batch, ensured));
+      const result = await withTransaction(pool, (client) => projectBatch(client, batch, ensured, approvalKeys));
       if (result.missingPeriods.length === 0) return result;
       for (const period of result.missingPeriods) {
         await pool.query('SELECT ledger.ensure_line_partition($1::date)', [`${period}-01`]);

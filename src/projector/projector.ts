@@ -6,6 +6,8 @@ import { invariant } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { LogConsumer, PartitionBatch, TopicPartition } from '../log/types.ts';
 import type { Pool } from '../db/database.ts';
+import { approvalKeys } from '../ledger/approval.ts';
+import type { TrustedKeys } from '../signing/trust.ts';
 import { BatchWorkers, type ProjectorThreads } from './batch-workers.ts';
 import {
   existingLinePartitions, projectBatchWithRetries, type BatchCounts, type BatchResult,
@@ -27,6 +29,8 @@ export type ProjectorOptions = {
   readonly topics: readonly string[];
   readonly follow: boolean;
   readonly signal: AbortSignal;
+  /** The keys an adjustment's approval may be signed by (loadTrustedKeys); any other is quarantined. */
+  readonly trustedKeys: TrustedKeys;
   /** Called after each committed batch (progress lines, metrics). */
   readonly onBatch?: (progress: ProgressReport) => void;
   /** Called every `limits.checkpointEntriesInterval` posted entries and at the end. */
@@ -52,12 +56,13 @@ export async function runProjector(options: ProjectorOptions): Promise<Projector
   const totals: BatchCounts = { posted: 0, duplicates: 0, quarantined: 0 };
   invariant(options.threads === undefined || options.partitionsConcurrently === undefined,
     'with projector threads, their slots set how many partitions are projected at once');
-  const workers = options.threads === undefined ? undefined : new BatchWorkers(options.threads);
+  const workers = options.threads === undefined ? undefined : new BatchWorkers(options.threads, options.trustedKeys);
   const partitionsConcurrently = workers?.slots ?? options.partitionsConcurrently ?? 2;
   let project: (batch: PartitionBatch) => Promise<BatchResult>;
   if (workers === undefined) {
     const ensured = await existingLinePartitions(pool);
-    project = (batch) => projectBatchWithRetries(pool, batch, ensured);
+    const keys = approvalKeys(options.trustedKeys);
+    project = (batch) => projectBatchWithRetries(pool, batch, ensured, keys);
   } else {
     project = (batch) => workers.project(batch);
   }

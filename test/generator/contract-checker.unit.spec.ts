@@ -3,16 +3,20 @@
 // generator but its public functions, and nothing from the ledger), the clean stream has
 // no rejection at all, only the redeliveries are duplicates, and the money adds up —
 // totals, refunds per component, deposits, disputes, failed payouts, balanced
-// adjustments, owner payables never negative, every processor's clearing balance swept
-// to zero, tax remitted equal to the month's net tax, occurred_at non-decreasing per key.
-// With bad messages, the checker rejects exactly the expected lines, each with exactly
-// the expected reason, and everything else is still accepted.
+// adjustments signed by the approving key, owner payables never negative, every
+// processor's clearing balance swept to zero, tax remitted equal to the month's net tax,
+// occurred_at non-decreasing per key. With bad messages, the checker rejects exactly the
+// expected lines, each with exactly the expected reason, and everything else is still
+// accepted. The stream is approved with the tests' key (test/support/keys.ts); the
+// checker verifies each approval itself, from EVENTS.md, with node:crypto.
+import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   generateEventStream,
   generateEventStreamWithExpectations,
   type ExpectedRejection,
 } from '../../src/generator/index.ts';
+import { testApprover, testSigningKey } from '../support/keys.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Data = { [key: string]: Json };
@@ -281,6 +285,7 @@ class ContractChecker {
     }
     if (type === 'payment.captured' || type === 'payment.refunded') validateCharge(type, data);
     if (type === 'adjustment.posted') validateAdjustmentBalance(data);
+    if (type === 'adjustment.posted') validateApproval(data);
   }
 
   private apply(type: string, data: Data, occurredAt: string): void {
@@ -606,6 +611,28 @@ function validateAdjustmentBalance(data: Data): void {
   if (balance !== 0n) reject('unbalanced', 'debits differ from credits');
 }
 
+/** The keys the checker trusts, by key_id: the first 16 hex of the SHA-256 of the DER SPKI. */
+const trustedKeys = new Map<string, KeyObject>([testSigningKey.publicKeyPem].map((pem) => {
+  const key = createPublicKey(pem);
+  const der = key.export({ type: 'spki', format: 'der' });
+  return [createHash('sha256').update(der).digest('hex').slice(0, 16), key];
+}));
+
+/** An Ed25519 signature by a trusted key over the JCS of data without approval.signature. */
+function validateApproval(data: Data): void {
+  const approval = data['approval'];
+  if (!isObject(approval)) reject('unapproved_adjustment', 'approval missing');
+  const { signature, ...unsigned } = approval;
+  if (typeof unsigned['approval_id'] !== 'string' || unsigned['approval_id'] === '')
+    reject('unapproved_adjustment', 'approval_id');
+  const key = trustedKeys.get(String(unsigned['key_id']));
+  if (key === undefined) reject('unapproved_adjustment', `key ${String(unsigned['key_id'])} not trusted`);
+  if (typeof signature !== 'string') reject('unapproved_adjustment', 'signature');
+  const signed = Buffer.from(canonical({ ...data, approval: unsigned }), 'utf8');
+  if (!verify(null, signed, key, Buffer.from(signature, 'base64')))
+    reject('unapproved_adjustment', 'signature does not verify');
+}
+
 type Outcome = { checker: ContractChecker; verdicts: Verdict[] };
 
 function runChecker(lines: readonly string[]): Outcome {
@@ -617,7 +644,7 @@ describe('a clean stream keeps the contract', () => {
   let lines: string[];
   let outcome: Outcome;
   beforeAll(() => {
-    lines = generateEventStream({ seed: 7, rentals: 4_000, month: '2026-10' });
+    lines = generateEventStream({ seed: 7, rentals: 4_000, month: '2026-10', approve: testApprover });
     outcome = runChecker(lines);
   });
 
@@ -671,6 +698,7 @@ describe('bad messages are rejected exactly as expected', () => {
       rentals: 3_000,
       month: '2026-10',
       badMessages: true,
+      approve: testApprover,
     });
     outcome = runChecker(stream.lines);
   });
@@ -705,6 +733,7 @@ describe('small streams stay valid too', () => {
       rentals,
       month: '2026-12',
       badMessages: true,
+      approve: testApprover,
     });
     const outcome = runChecker(stream.lines);
     const rejected = outcome.verdicts.flatMap((verdict, index) =>
@@ -719,7 +748,7 @@ describe('small streams stay valid too', () => {
 
 describe('the checker itself', () => {
   it('is not blind: it rejects a tampered total and a repeated payout', () => {
-    const lines = generateEventStream({ seed: 3, rentals: 30, month: '2026-10' });
+    const lines = generateEventStream({ seed: 3, rentals: 30, month: '2026-10', approve: testApprover });
     const captureIndex = lines.findIndex((line) => line.includes('"payment.captured"'));
     const capture = JSON.parse(lines[captureIndex]!) as { data: Data };
     capture.data['tax'] = capture.data['tax'] === '0.00' ? '0.01' : '0.00';

@@ -10,8 +10,9 @@ import {
   generateEventStreamWithExpectations,
   rejectionReasons,
 } from '../../src/generator/index.ts';
+import { testApprover } from '../support/keys.ts';
 
-const options = { seed: 42, rentals: 1_500, month: '2026-10' } as const;
+const options = { seed: 42, rentals: 1_500, month: '2026-10', approve: testApprover } as const;
 
 describe('determinism', () => {
   it('gives identical lines for identical options', () => {
@@ -57,6 +58,7 @@ describe('bad messages', () => {
       'invalid_field',
       'invalid_amount',
       'unbalanced',
+      'unapproved_adjustment',
       'unknown_reference',
       'duplicate_reference',
       'exceeds_remaining',

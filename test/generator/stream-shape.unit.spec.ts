@@ -2,11 +2,13 @@
 // give at least 100,000 events, every event type of
 // EVENTS.md appears, both currencies and every market, rentals that span the month end,
 // refunds before and after completion, cancellations, failed payouts, negative processor
-// payouts, legal-but-unusual amount forms, and envelopes of the contract's shape. It reads
+// payouts, legal-but-unusual amount forms, envelopes of the contract's shape, and every
+// adjustment approved by the key it was generated with. It reads
 // the lines as a consumer would (JSON.parse) and counts; the contract checker in
 // contract-checker.unit.spec.ts is what proves the same lines are valid.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventTypes, generateEventStream, markets } from '../../src/generator/index.ts';
+import { testApprover, testSigningKey } from '../support/keys.ts';
 
 type Envelope = {
   event_id: string;
@@ -40,7 +42,7 @@ function ofType(type: string): Envelope[] {
 }
 
 beforeAll(() => {
-  lines = generateEventStream({ seed: 1, rentals: rentalCount, month });
+  lines = generateEventStream({ seed: 1, rentals: rentalCount, month, approve: testApprover });
   events = firstDeliveries(lines);
 });
 
@@ -188,6 +190,19 @@ describe('envelope and field shapes', () => {
       );
     });
     expect(wrong.slice(0, 3)).toEqual([]);
+  });
+
+  it('gives every adjustment an approval by the approver\'s key, with an id of its own', () => {
+    const adjustments = ofType('adjustment.posted');
+    expect(adjustments.length).toBeGreaterThanOrEqual(8);
+    const approvals = adjustments.map((event) => event.data['approval'] as Record<string, string>);
+    for (const approval of approvals) {
+      expect(approval).toEqual({
+        approval_id: expect.stringMatching(/^apv_/), key_id: testSigningKey.keyId,
+        signature: expect.stringMatching(/^[A-Za-z0-9+/]{86}==$/),
+      });
+    }
+    expect(new Set(approvals.map((approval) => approval.approval_id)).size).toBe(approvals.length);
   });
 });
 

@@ -6,6 +6,8 @@
 // pure core exactly as the projector folds them (state changes applied, event ids claimed),
 // each posted entry built and sealed as the projector builds it.
 import { createHash } from 'node:crypto';
+import { approvalKeys } from '../../src/ledger/approval.ts';
+import { testApprover, testTrustedKeys } from '../support/keys.ts';
 import { describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
 import { eventTypes } from '../../src/generator/index.ts';
@@ -32,7 +34,8 @@ function postedEntries(lines: readonly string[]): { entries: JournalEntry[]; qua
       const stored = state.get(key);
       return stored === undefined ? undefined : decodeState(stored);
     };
-    const outcome = decideMessage(prepareMessage(Buffer.from(line, 'utf8')), (id) => posted.get(id), view);
+    const outcome = decideMessage(prepareMessage(Buffer.from(line, 'utf8')), (id) => posted.get(id), view,
+      testApprovalKeys);
     if (outcome.kind === 'quarantined') quarantined += 1;
     if (outcome.kind !== 'posted') continue;
     const booking = bookingFor(outcome.envelope.occurredAt, new Set());
@@ -51,10 +54,12 @@ function postedEntries(lines: readonly string[]): { entries: JournalEntry[]; qua
   return { entries, quarantined };
 }
 
+const testApprovalKeys = approvalKeys(testTrustedKeys);
+
 describe('the hash verify recomputes', () => {
   it('is the definition: sha256 of entryHashInput, even where the fast writer would differ', () => {
     // The fast writer trusts ids, hashes and times to need no JSON escaping; verify must not.
-    const { entries } = postedEntries(generateEventStream({ seed: 3, rentals: 2, month: '2026-10' }));
+    const { entries } = postedEntries(generateEventStream({ seed: 3, rentals: 2, month: '2026-10', approve: testApprover }));
     const stored = entries[0]!;
     const odd = { ...stored, eventId: 'a"b\\c', effectiveAt: '2026-10-01T00:00:00.000000Z\n' };
     expect(entryHashInputFast(odd)).not.toBe(entryHashInput(odd));
@@ -63,7 +68,8 @@ describe('the hash verify recomputes', () => {
   });
 
   it('equals the fast writer\'s on every entry of a large generated stream of every type, bad messages mixed in', () => {
-    const lines = generateEventStream({ seed: 20261, rentals: 400, month: '2026-10', badMessages: true });
+    const lines = generateEventStream({ seed: 20261, rentals: 400, month: '2026-10', badMessages: true,
+      approve: testApprover });
     const { entries, quarantined } = postedEntries(lines);
     expect(lines.length).toBeGreaterThan(3_000);
     expect(quarantined).toBeGreaterThan(0);

@@ -12,12 +12,15 @@ import { generateEventStream } from '../../src/generator/index.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import type { KafkaBroker } from '../../tools/kafka-broker/broker.ts';
 import { journalDigest } from '../support/journal-digest.ts';
+import { testApprover } from '../support/keys.ts';
 import {
   createKafkaLedger, embeddedDigest, startLedger, startTestBroker, waitUntil, type Digest, type KafkaLedger,
 } from '../support/kafka.ts';
 
 const partitions = 6;
-const lines = generateEventStream({ seed: 9001, rentals: 3_000, month: '2026-10', badMessages: true });
+const lines = generateEventStream({
+  seed: 9001, rentals: 3_000, month: '2026-10', badMessages: true, approve: testApprover,
+});
 const half = Math.floor(lines.length / 2);
 
 describe('the broker restarted mid-stream', () => {

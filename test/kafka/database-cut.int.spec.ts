@@ -11,13 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import { journalDigest } from '../support/journal-digest.ts';
+import { testApprover } from '../support/keys.ts';
 import {
   createKafkaLedger, embeddedDigest, startLedger, waitUntil, type ChildRun, type Digest, type KafkaLedger,
 } from '../support/kafka.ts';
 
 const partitions = 6;
 const cutsWanted = 5;
-const lines = generateEventStream({ seed: 31337, rentals: 3_500, month: '2026-10', badMessages: true });
+const lines = generateEventStream({
+  seed: 31337, rentals: 3_500, month: '2026-10', badMessages: true, approve: testApprover,
+});
 
 describe('the database connection cut mid-transaction', () => {
   let ledger: KafkaLedger;

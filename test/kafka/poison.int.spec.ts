@@ -15,9 +15,10 @@ import { partitionForKey } from '../../src/log/partitioner.ts';
 import type { PublishRecord } from '../../src/log/types.ts';
 import { journalDigest } from '../support/journal-digest.ts';
 import { createKafkaLedger, embeddedDigest, waitUntil, type KafkaLedger } from '../support/kafka.ts';
+import { testApprover } from '../support/keys.ts';
 
 const partitions = 6;
-const lines = generateEventStream({ seed: 606, rentals: 600, month: '2026-10' });
+const lines = generateEventStream({ seed: 606, rentals: 600, month: '2026-10', approve: testApprover });
 const before = lines.slice(0, Math.floor(lines.length / 2)).map(placed);
 const after = lines.slice(before.length).map(placed);
 const poison = Array.from({ length: partitions }, (_, partition) => poisonFor(partition)).flat();

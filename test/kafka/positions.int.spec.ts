@@ -19,9 +19,10 @@ import { createKafka } from '../../src/log/kafka/client.ts';
 import { openKafkaLog, projectorGroupId } from '../../src/log/kafka/index.ts';
 import { journalDigest } from '../support/journal-digest.ts';
 import { createKafkaLedger, embeddedDigest, type KafkaLedger } from '../support/kafka.ts';
+import { testApprover } from '../support/keys.ts';
 
 const partitions = 3;
-const lines = generateEventStream({ seed: 8, rentals: 200, month: '2026-10' });
+const lines = generateEventStream({ seed: 8, rentals: 200, month: '2026-10', approve: testApprover });
 
 describe('where the Kafka consumer starts', () => {
   const ledgers: KafkaLedger[] = [];

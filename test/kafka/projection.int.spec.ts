@@ -15,9 +15,12 @@ import { createKafka } from '../../src/log/kafka/client.ts';
 import { projectorGroupId } from '../../src/log/kafka/index.ts';
 import { journalDigest } from '../support/journal-digest.ts';
 import { createKafkaLedger, embeddedDigest, startLedger, type Digest, type KafkaLedger } from '../support/kafka.ts';
+import { testApprover } from '../support/keys.ts';
 
 const partitions = 6;
-const lines = generateEventStream({ seed: 20261203, rentals: 12_000, month: '2026-10', badMessages: true });
+const lines = generateEventStream({
+  seed: 20261203, rentals: 12_000, month: '2026-10', badMessages: true, approve: testApprover,
+});
 
 describe('a 100,000-event stream on Kafka', () => {
   let ledger: KafkaLedger;

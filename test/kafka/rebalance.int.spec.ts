@@ -14,12 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import { journalDigest } from '../support/journal-digest.ts';
+import { testApprover } from '../support/keys.ts';
 import {
   createKafkaLedger, embeddedDigest, ownedPartitions, startLedger, waitUntil, type Digest, type KafkaLedger,
 } from '../support/kafka.ts';
 
 const partitions = 6;
-const lines = generateEventStream({ seed: 4242, rentals: 3_000, month: '2026-10', badMessages: true });
+const lines = generateEventStream({
+  seed: 4242, rentals: 3_000, month: '2026-10', badMessages: true, approve: testApprover,
+});
 
 describe('two projectors in one group, one killed', () => {
   let ledger: KafkaLedger;

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
 import { journalDigest } from '../support/journal-digest.ts';
+import { testApprover } from '../support/keys.ts';
 import { mulberry32 } from '../support/prng.ts';
 import {
   createKafkaLedger, embeddedDigest, startLedger, waitUntil, type Digest, type KafkaLedger,
@@ -16,7 +17,9 @@ import {
 
 const partitions = 6;
 const killsWanted = 5;
-const lines = generateEventStream({ seed: 77, rentals: 4_500, month: '2026-10', badMessages: true });
+const lines = generateEventStream({
+  seed: 77, rentals: 4_500, month: '2026-10', badMessages: true, approve: testApprover,
+});
 
 describe('the Kafka projector killed with SIGKILL', () => {
   let ledger: KafkaLedger;

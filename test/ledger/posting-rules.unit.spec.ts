@@ -3,8 +3,9 @@
 // earlier events (a refund's owner and processor from its payment, a deposit release's
 // processor from the rental's FIRST capture, a failed payout's processor from the paid
 // payout), refunds meeting an open or a closed rental by log order, extensions summed on
-// completion (per currency), zero-amount lines left out, and the processing fee never
-// given back. Method: given/when/then over the pure core (test/support/decider.ts); every
+// completion (per currency), zero-amount lines left out, the processing fee never
+// given back, and an owner's pending share that refunds took below zero moved to payable
+// the other way round. Method: given/when/then over the pure core (test/support/decider.ts); every
 // expected figure is written out by hand from the contract's formulas.
 import { describe, expect, it } from 'vitest';
 import {
@@ -121,6 +122,24 @@ describe('rental.completed and rental.cancelled', () => {
       ['2310', 'debit', '20.00', deferred],
       ['4010', 'credit', '20.00', market],
     ]);
+  });
+
+  it('moves a pending share that rounded refunds took below zero the other way: 2000 credit, 2010 debit', () => {
+    // R 57.00, C 14.25 (owner 42.75); two half refunds R 28.50, C 7.12 (owner 21.38 each): op = −0.01.
+    const capture = captured({
+      rental_amount: '57.00', commission: '14.25', protection_fee: '0', service_fee: '0', tax: '0', deposit: '0',
+      processor_fee: '1.95', total: '57.00',
+    });
+    const half = (refundId: string) => refunded({
+      refund_id: refundId, rental_amount: '28.50', commission: '7.12', protection_fee: '0', service_fee: '0',
+      tax: '0', total: '28.50',
+    });
+    const { ledger } = given([capture, half('rf-1'), half('rf-2')]).when(completed()).thenPosts([
+      ['2300', 'debit', '0.01', deferred], ['4000', 'credit', '0.01', market],
+      ['2000', 'credit', '0.01', pending], ['2010', 'debit', '0.01', owner],
+    ]);
+    expect(ledger.balanceMinor('2000', pending)).toBe(0n);
+    expect(ledger.balanceMinor('2010', owner)).toBe(1n); // the owner owes the cent: payable −0.01
   });
 
   it('posts an entry with zero lines when nothing is left deferred or pending', () => {

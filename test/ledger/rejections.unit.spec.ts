@@ -2,8 +2,9 @@
 // contract's order of checks (Precise rules): UTF-8 → JSON (malformed_json) → envelope
 // (invalid_envelope) → schema_version (unsupported_version) → type (unknown_type) →
 // redelivery (duplicate / conflicting_duplicate) → field presence and type
-// (invalid_field) → amount syntax (invalid_amount) → arithmetic (unbalanced) → references
-// and state (unknown_reference, duplicate_reference, rental_closed, exceeds_remaining).
+// (invalid_field) → amount syntax (invalid_amount) → arithmetic (unbalanced) → an
+// adjustment's approval (unapproved_adjustment) → references and state
+// (unknown_reference, duplicate_reference, rental_closed, exceeds_remaining).
 // Where a message breaks two rules, a precedence test shows the earlier one wins. State
 // checks follow the lead's reading in rules.ts: own id duplicated → unknown reference →
 // decided twice → rental closed → disagreement (invalid_field) → exceeds remaining.
@@ -12,7 +13,9 @@
 // test checks that this file asserted every code of the catalogue.
 import { afterAll, describe, expect, it } from 'vitest';
 import { limits } from '../../src/limits.ts';
+import { signAdjustmentApproval } from '../../src/ledger/approval.ts';
 import { rejectionReasons } from '../../src/ledger/rejections.ts';
+import { testSigningKey, untrustedKey } from '../support/keys.ts';
 import {
   adjustment, cancelled, captured, completed, depositApplied, depositReleased, disputeOpened,
   disputeWon, envelope, given, payoutFailed, payoutPaid, processorPayout, reasonsAsserted, refunded,
@@ -36,9 +39,13 @@ describe('catalogue', () => {
   it('is the fixed list of EVENTS.md (plus conflicting_duplicate), nothing more', () => {
     expect([...rejectionReasons].sort()).toEqual([
       'conflicting_duplicate', 'duplicate_reference', 'exceeds_remaining', 'invalid_amount',
-      'invalid_envelope', 'invalid_field', 'malformed_json', 'rental_closed', 'unbalanced',
-      'unknown_reference', 'unknown_type', 'unsupported_version',
+      'invalid_envelope', 'invalid_field', 'malformed_json', 'rental_closed', 'unapproved_adjustment',
+      'unbalanced', 'unknown_reference', 'unknown_type', 'unsupported_version',
     ]);
+  });
+
+  it('lists unapproved_adjustment right after unbalanced, in the contract\'s order of checks', () => {
+    expect(rejectionReasons.indexOf('unapproved_adjustment')).toBe(rejectionReasons.indexOf('unbalanced') + 1);
   });
 });
 
@@ -591,6 +598,137 @@ describe('precedence from redelivery to arithmetic', () => {
   });
 });
 
+/** The data of an adjustment as adjustment() builds and signs it. */
+function signedData(data: RawEnvelope = {}): RawEnvelope {
+  return adjustment(data).data as RawEnvelope;
+}
+
+/** An adjustment whose data was changed after it was signed. */
+function tampered(change: (data: RawEnvelope) => RawEnvelope): RawEnvelope {
+  return adjustment({ approval: undefined }, { data: change(signedData()) });
+}
+
+function approvalOf(data: RawEnvelope): Record<string, string> {
+  return data.approval as Record<string, string>;
+}
+
+describe('unapproved_adjustment', () => {
+  const withApproval = (approval: unknown) => adjustment({ approval });
+
+  it('allows an adjustment approved with a trusted key over its data', () => {
+    expect(when(adjustment()).outcome.kind).toBe('posted');
+    expect(approvalOf(signedData())).toEqual({
+      approval_id: 'apv-adj-1', key_id: testSigningKey.keyId, signature: expect.stringMatching(/^[A-Za-z0-9+/]{86}==$/),
+    });
+  });
+
+  it('allows it whatever the order of the keys in the message (RFC 8785 sorts them)', () => {
+    const message = adjustment();
+    when(Buffer.from(JSON.stringify(reversedKeys(message)), 'utf8')).thenPosts([
+      ['5900', 'debit', '12.50', {}], ['2010', 'credit', '12.50', { owner_id: 'o-1' }],
+    ]);
+  });
+
+  it('refuses an adjustment without an approval', () => {
+    when(adjustment({ approval: undefined })).thenRejects('unapproved_adjustment', 'data.approval is missing');
+  });
+
+  it('refuses an approval by a key the ledger does not trust', () => {
+    const data = signAdjustmentApproval(signedData({ approval: undefined }), untrustedKey, 'apv-1');
+    when(adjustment({ approval: undefined }, { data }))
+      .thenRejects('unapproved_adjustment', `"${untrustedKey.keyId}" is not a key this ledger trusts`);
+  });
+
+  it('refuses a signature that does not verify', () => {
+    const data = signedData();
+    const bytes = Buffer.from(approvalOf(data).signature!, 'base64');
+    bytes[10] = bytes[10]! ^ 0x01;
+    const broken = { ...data, approval: { ...approvalOf(data), signature: bytes.toString('base64') } };
+    when(adjustment({ approval: undefined }, { data: broken }))
+      .thenRejects('unapproved_adjustment', 'does not verify with key');
+  });
+
+  it('refuses data changed after approval: an amount, the reason, a line added, the approval id', () => {
+    const lines = [
+      { account: '5900', side: 'debit', amount: '1250000.00' },
+      { account: '2010', side: 'credit', amount: '1250000.00', dims: { owner_id: 'o-1' } },
+    ];
+    when(tampered((d) => ({ ...d, lines }))).thenRejects('unapproved_adjustment', 'not the one that was approved');
+    when(tampered((d) => ({ ...d, reason: 'something else' }))).thenRejects('unapproved_adjustment');
+    when(tampered((d) => ({ ...d, extra: 'a field the approver never saw' }))).thenRejects('unapproved_adjustment');
+    when(tampered((d) => ({ ...d, approval: { ...approvalOf(d), approval_id: 'apv-2' } })))
+      .thenRejects('unapproved_adjustment');
+    when(tampered((d) => ({ ...d, approved_by: 'mallory' }))).thenRejects('unapproved_adjustment');
+  });
+
+  it('refuses an approval that is not an object', () => {
+    when(withApproval(null)).thenRejects('unapproved_adjustment', 'data.approval null is not an object');
+    when(withApproval('signed')).thenRejects('unapproved_adjustment', 'is not an object');
+    when(withApproval([approvalOf(signedData())])).thenRejects('unapproved_adjustment', 'is not an object');
+  });
+
+  it.each([
+    ['approval_id missing', { approval_id: undefined }, 'approval_id'],
+    ['approval_id empty', { approval_id: '' }, 'approval_id'],
+    ['approval_id a number', { approval_id: 7 }, 'approval_id'],
+    ['key_id missing', { key_id: undefined }, 'key_id'],
+    ['key_id empty', { key_id: '' }, 'key_id'],
+    ['signature missing', { signature: undefined }, 'signature'],
+    ['signature not base64', { signature: '!'.repeat(88) }, 'signature'],
+    ['signature of 63 bytes', { signature: Buffer.alloc(63, 1).toString('base64') }, 'signature'],
+    ['signature in base64url', { signature: `${'_'.repeat(86)}==` }, 'signature'],
+    ['signature unpadded', { signature: Buffer.alloc(64, 1).toString('base64').replace(/=+$/, '') }, 'signature'],
+    ['signature with non-zero pad bits', { signature: `${'A'.repeat(85)}B==` }, 'signature'],
+  ])('refuses a malformed approval: %s', (_name, change, field) => {
+    const data = signedData();
+    const approval = { ...approvalOf(data), ...change };
+    when(adjustment({ approval: undefined }, { data: { ...data, approval } }))
+      .thenRejects('unapproved_adjustment', `data.approval.${field}`);
+  });
+
+  it('refuses data holding a lone surrogate, which RFC 8785 cannot encode', () => {
+    const data = { ...signedData(), reason: 'half an emoji \ud83d' };
+    when(adjustment({ approval: undefined }, { data })).thenRejects('unapproved_adjustment', 'lone UTF-16 surrogate');
+  });
+
+  it('stays quiet for other event types: an approval field elsewhere is an extra field', () => {
+    expect(when(captured({ approval: 'not checked' })).outcome.kind).toBe('posted');
+  });
+});
+
+describe('precedence around unapproved_adjustment', () => {
+  it('unbalanced and unsigned: unbalanced', () => {
+    const lines = [{ account: '5900', side: 'debit', amount: '10.00' }, { account: '1000', side: 'credit', amount: '9.99' }];
+    when(adjustment({ lines, approval: undefined })).thenRejects('unbalanced');
+  });
+
+  it('approved by its requester and unsigned: invalid_field', () => {
+    when(adjustment({ approved_by: 'alice', approval: undefined })).thenRejects('invalid_field', 'data.approved_by');
+  });
+
+  it('a zero line and unsigned: invalid_amount', () => {
+    const lines = [{ account: '5900', side: 'debit', amount: '0' }, { account: '1000', side: 'credit', amount: '0' }];
+    when(adjustment({ lines, approval: undefined })).thenRejects('invalid_amount');
+  });
+
+  it('a repeated adjustment_id that is also unsigned: unapproved_adjustment (before references)', () => {
+    given([adjustment()]).when(adjustment({ reason: 'again', approval: undefined }))
+      .thenRejects('unapproved_adjustment');
+    given([adjustment()]).when(tampered((d) => ({ ...d, reason: 'again' }))).thenRejects('unapproved_adjustment');
+  });
+
+  it('a repeated adjustment_id, signed: duplicate_reference', () => {
+    given([adjustment()]).when(adjustment({ reason: 'again' })).thenRejects('duplicate_reference', '"adj-1"');
+  });
+
+  it('a redelivery of a posted adjustment is a duplicate; the same event_id without its approval conflicts', () => {
+    const original = adjustment();
+    given([original]).when({ ...original }).thenDuplicate();
+    given([original]).when({ ...original, data: { ...(original.data as RawEnvelope), approval: undefined } })
+      .thenRejects('conflicting_duplicate');
+  });
+});
+
 describe('unknown_reference', () => {
   it('refuses a completion or a cancellation of a rental with no capture', () => {
     when(completed()).thenRejects('unknown_reference', '"r-1"');
@@ -727,9 +865,47 @@ describe('exceeds_remaining', () => {
       .thenRejects('exceeds_remaining', 'tax');
   });
 
-  it('refuses a refund taking more than the owner\'s share R − C left (lead\'s reading)', () => {
-    given([captured()]).when(refunded({ ...nothing, rental_amount: '300.00', total: '300.00' }))
-      .thenRejects('exceeds_remaining', 'owner');
+  it('limits each component and nothing else: a refund of R without C posts (reading 3 withdrawn)', () => {
+    given([captured()]).when(refunded({ ...nothing, rental_amount: '300.00', total: '300.00' })).thenPosts([
+      ['2000', 'debit', '300.00', { owner_id: 'o-1', rental_id: 'r-1' }],
+      ['1100', 'credit', '300.00', { processor: 'stripe' }],
+    ]);
+  });
+
+  describe('two half refunds of a commission of 14.25, each rounded down to 7.12 (issue 12, item 16)', () => {
+    const capture = captured({
+      rental_amount: '57.00', commission: '14.25', protection_fee: '0.00', service_fee: '0.00', tax: '0.00',
+      deposit: '0.00', processor_fee: '1.95', total: '57.00',
+    });
+    const half = (refundId: string) => refunded({
+      ...nothing, refund_id: refundId, rental_amount: '28.50', commission: '7.12', total: '28.50',
+    });
+
+    it('posts the second, whose owner share 21.38 exceeds the 21.37 left of it', () => {
+      given([capture, half('rf-1')]).when(half('rf-2')).thenPosts([
+        ['2300', 'debit', '7.12', { rental_id: 'r-1', market: 'US-CA' }],
+        ['2000', 'debit', '21.38', { owner_id: 'o-1', rental_id: 'r-1' }],
+        ['1100', 'credit', '28.50', { processor: 'stripe' }],
+      ]);
+    });
+
+    it('posts it after the rental closed too, leaving the owner\'s payable one cent below zero', () => {
+      const { ledger } = given([capture, completed(), half('rf-1')]).when(half('rf-2')).thenPosts([
+        ['4100', 'debit', '7.12', { market: 'US-CA' }],
+        ['2010', 'debit', '21.38', { owner_id: 'o-1' }],
+        ['1100', 'credit', '28.50', { processor: 'stripe' }],
+      ]);
+      expect(ledger.balanceMinor('2010', { owner_id: 'o-1' })).toBe(1n); // debit-positive: payable −0.01
+    });
+
+    it('still refuses a component beyond what is left of it', () => {
+      given([capture, half('rf-1')])
+        .when(refunded({ ...nothing, refund_id: 'rf-2', rental_amount: '28.50', commission: '7.14', total: '28.50' }))
+        .thenRejects('exceeds_remaining', 'commission 7.14 exceeds what payment p-1 has left to refund (7.13)');
+      given([capture, half('rf-1'), half('rf-2')])
+        .when(refunded({ ...nothing, refund_id: 'rf-3', rental_amount: '0.01', total: '0.01' }))
+        .thenRejects('exceeds_remaining', 'rental_amount 0.01');
+    });
   });
 
   it('refuses deposits released or applied beyond the captured deposit', () => {

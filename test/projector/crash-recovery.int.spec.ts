@@ -11,12 +11,15 @@ import { generateEventStreamWithExpectations } from '../../src/generator/index.t
 import { orderingKey } from '../../src/log/keys.ts';
 import { partitionForKey } from '../../src/log/partitioner.ts';
 import { journalDigest } from '../support/journal-digest.ts';
+import { testApprover, testSigningKeyPem } from '../support/keys.ts';
 import { mulberry32 } from '../support/prng.ts';
 import { createTestLedger, type TestLedger } from '../support/ledger.ts';
 
 const partitions = 3;
 const killsWanted = 20;
-const stream = generateEventStreamWithExpectations({ seed: 20261130, rentals: 12_000, month: '2026-10', badMessages: true });
+const stream = generateEventStreamWithExpectations({
+  seed: 20261130, rentals: 12_000, month: '2026-10', badMessages: true, approve: testApprover,
+});
 
 describe('the projector killed with SIGKILL', () => {
   let uninterrupted: TestLedger;
@@ -96,8 +99,10 @@ type Run = { code: number | null; signal: NodeJS.Signals | null; stderr: string 
 function runProjectCommand(ledger: TestLedger, kill: { before: number; killAfterMs: number } | null): Promise<Run> {
   const child = spawn(process.execPath, ['bin/ledger.mjs', 'project', '--json'], {
     // Small batches: many commits in a 100,000-message run, so 20 kills each land mid-run.
+    // The tests' key is the child's own, so it trusts the stream's adjustments as the
+    // uninterrupted run does.
     env: { ...process.env, DATABASE_URL: ledger.db.url, LEDGER_DATA_DIR: ledger.dataDir, KAFKA_BROKERS: '',
-      LEDGER_BATCH_MESSAGES: '1000' },
+      LEDGER_BATCH_MESSAGES: '1000', LEDGER_SIGNING_KEY: testSigningKeyPem },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

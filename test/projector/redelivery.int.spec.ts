@@ -4,10 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
 import { verifyLedger } from '../../src/integrity/verify.ts';
+import { testApprover } from '../support/keys.ts';
 import { runReport } from '../support/reports.ts';
 import { createTestLedger, type TestLedger } from '../support/ledger.ts';
 
-const lines = generateEventStream({ seed: 5, rentals: 12_000, month: '2026-10' });
+const lines = generateEventStream({ seed: 5, rentals: 12_000, month: '2026-10', approve: testApprover });
 
 describe('a 100,000-event stream, then the same stream again', () => {
   let ledger: TestLedger;

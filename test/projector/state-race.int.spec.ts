@@ -7,12 +7,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../../src/db/database.ts';
 import type { LogMessage, PartitionBatch } from '../../src/log/types.ts';
+import { approvalKeys } from '../../src/ledger/approval.ts';
 import { projectBatch, projectBatchWithRetries, type BatchResult } from '../../src/projector/project-batch.ts';
+import { testTrustedKeys } from '../support/keys.ts';
 import { captureLine, createTestLedger, eventLine, topic, type TestLedger } from '../support/ledger.ts';
 
 describe('two transactions changing one state key', () => {
   let ledger: TestLedger;
   const ensured = new Set<string>();
+  const keys = approvalKeys(testTrustedKeys);
   beforeAll(async () => {
     ledger = await createTestLedger({ partitions: 2 });
     await ledger.db.pool.query(`SELECT ledger.ensure_line_partition('2026-10-01')`);
@@ -25,7 +28,8 @@ describe('two transactions changing one state key', () => {
   it('a key created by both: the second is retried and rejects its event as a duplicate reference', async () => {
     const first = batchOf(0, 0, [captureLine(1)]);
     const second = batchOf(1, 0, [captureLine(1).replace('"r_1"', '"r_other"')]);
-    const [held, retried] = await whileHeldOpen(first, () => projectBatchWithRetries(ledger.db.pool, second, ensured));
+    const [held, retried] = await whileHeldOpen(first,
+      () => projectBatchWithRetries(ledger.db.pool, second, ensured, keys));
     expect(held).toMatchObject({ posted: 1, quarantined: 0 });
     expect(retried).toMatchObject({ posted: 0, quarantined: 1, nextOffset: 1 });
     const quarantine = await ledger.db.pool.query(
@@ -34,14 +38,14 @@ describe('two transactions changing one state key', () => {
   });
 
   it('a key updated by both: the second is retried and decided on the state the first left', async () => {
-    await projectBatchWithRetries(ledger.db.pool, batchOf(0, 1, [captureLine(2)]), ensured);
+    await projectBatchWithRetries(ledger.db.pool, batchOf(0, 1, [captureLine(2)]), ensured, keys);
     const refund = (refundId: string) => eventLine('payment.refunded', '2026-10-05T12:00:00Z', {
       refund_id: refundId, payment_id: 'pay_2', rental_id: 'r_2', processor_ref: `re_${refundId}`, currency: 'USD',
       rental_amount: '60.00', commission: '15.00', protection_fee: '0.00', service_fee: '0.00', tax: '0.00',
       total: '60.00',
     });
     const [held, retried] = await whileHeldOpen(batchOf(0, 2, [refund('ref_a')]),
-      () => projectBatchWithRetries(ledger.db.pool, batchOf(1, 1, [refund('ref_b')]), ensured));
+      () => projectBatchWithRetries(ledger.db.pool, batchOf(1, 1, [refund('ref_b')]), ensured, keys));
     expect(held).toMatchObject({ posted: 1 });
     // Decided on the state after the first refund: 60 + 60 of the 100.00 rental amount
     // captured is too much, which the stale state (nothing refunded) would have allowed.
@@ -62,7 +66,7 @@ describe('two transactions changing one state key', () => {
     const client: Client = await ledger.db.pool.connect();
     try {
       await client.query('BEGIN');
-      const heldResult = await projectBatch(client, held, ensured);
+      const heldResult = await projectBatch(client, held, ensured, keys);
       const holder = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       const otherResult = other();
       await waitUntilBlockedBy(holder);

@@ -10,9 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
 import { BatchWorkers } from '../../src/projector/batch-workers.ts';
 import { journalDigest } from '../support/journal-digest.ts';
+import { testApprover, testTrustedKeys } from '../support/keys.ts';
 import { createTestLedger, topic, type TestLedger } from '../support/ledger.ts';
 
-const lines = generateEventStream({ seed: 77, rentals: 400, month: '2026-10', badMessages: true });
+const lines = generateEventStream({
+  seed: 77, rentals: 400, month: '2026-10', badMessages: true, approve: testApprover,
+});
 const partitions = 3;
 
 /** Messages no line can express: a tombstone, bytes that are not UTF-8, headers with a null value. */
@@ -69,7 +72,8 @@ describe('projection on worker threads', () => {
   });
 
   it('hands a failure inside a thread to the caller with its message and code', async () => {
-    const workers = new BatchWorkers({ count: 1, databaseUrl: threaded.db.url, databaseRole: 'no_such_role' });
+    const workers = new BatchWorkers(
+      { count: 1, databaseUrl: threaded.db.url, databaseRole: 'no_such_role' }, testTrustedKeys);
     try {
       const batch = { topic, partition: 0, highWatermark: 1, messages: [{
         topic, partition: 0, offset: 0, key: null, value: Buffer.from('{}'), headers: [], timestampMs: 0,

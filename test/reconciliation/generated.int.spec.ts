@@ -12,6 +12,7 @@ import { generateEventStream } from '../../src/generator/index.ts';
 import { generateSettlementFiles, type ExpectedBreak, type SettlementOptions } from '../../src/generator/settlement-files.ts';
 import type { BreakRecord, RunRecord } from '../../src/reconciliation/record.ts';
 import { runReconciliation } from '../../src/reconciliation/run.ts';
+import { testApprover } from '../support/keys.ts';
 import { createTestLedger, type TestLedger } from '../support/ledger.ts';
 
 const allFaults = {
@@ -27,7 +28,7 @@ describe('reconciling generated files against the generated stream', () => {
 
   beforeAll(async () => {
     ledger = await createTestLedger({ partitions: 3 });
-    lines = generateEventStream({ seed: 7, rentals: 150, month: '2026-10' });
+    lines = generateEventStream({ seed: 7, rentals: 150, month: '2026-10', approve: testApprover });
     await ledger.publish(lines);
     await ledger.project();
     dir = await mkdtemp(path.join(os.tmpdir(), 'recon-generated-'));

@@ -18,11 +18,12 @@ import { closePeriod } from '../../src/reports/periods.ts';
 import { renderStoredRun } from '../../src/reports/runs.ts';
 import { catchUp } from '../../src/reports/scheduler.ts';
 import { parseScheduleFile } from '../../src/reports/schedule.ts';
+import { testApprover } from '../support/keys.ts';
 import { createTestLedger, eventLine, type TestLedger } from '../support/ledger.ts';
 import { decimalToMinor, parseCsv, readXlsx, sheetRows } from './render-readers.ts';
 import { reportContext, runReport } from '../support/reports.ts';
 
-const lines = generateEventStream({ seed: 9, rentals: 400, month: '2026-10' });
+const lines = generateEventStream({ seed: 9, rentals: 400, month: '2026-10', approve: testApprover });
 
 describe('report runs, lineage and verification', () => {
   let ledger: TestLedger;

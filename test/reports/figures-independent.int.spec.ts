@@ -23,6 +23,7 @@ import { loadSigningKey } from '../../src/signing/keys.ts';
 import {
   computeIndependentFigures, figureKey, type FigureMap, type IndependentFigures,
 } from '../support/independent-figures.ts';
+import { testApprover } from '../support/keys.ts';
 import { createTestLedger, eventLine, type TestLedger } from '../support/ledger.ts';
 
 const now = new Date('2027-01-02T03:04:05Z');
@@ -107,7 +108,7 @@ describe('report figures for a generated stream equal an independent calculation
   let independent: IndependentFigures;
 
   beforeAll(async () => {
-    const lines = generateEventStream({ seed: 3, rentals: 1_500, month: '2026-10' });
+    const lines = generateEventStream({ seed: 3, rentals: 1_500, month: '2026-10', approve: testApprover });
     independent = computeIndependentFigures(lines);
     ledger = await createTestLedger();
     await ledger.publish(lines);
@@ -334,18 +335,18 @@ describe('hand-written edge cases, compared whole', () => {
     eventLine('processor.payout', '2026-11-16T12:00:00Z', {
       processor_payout_id: 'po_neg', processor: 'stripe', currency: 'USD', amount: '-12.34',
       arrival_date: '2026-11-17' }),
-    eventLine('adjustment.posted', '2026-11-17T12:00:00Z', {
+    eventLine('adjustment.posted', '2026-11-17T12:00:00Z', testApprover({
       adjustment_id: 'adj_tax', reason: 'under-collected tax', requested_by: 'ops.a', approved_by: 'fin.b',
       currency: 'USD', lines: [
         { account: '5900', side: 'debit', amount: '1.23' },
         { account: '2200', side: 'credit', amount: '1.23', dims: { market: 'US-TX' } },
-      ] }),
-    eventLine('adjustment.posted', '2026-11-18T12:00:00Z', {
+      ] }, 'apv_tax')),
+    eventLine('adjustment.posted', '2026-11-18T12:00:00Z', testApprover({
       adjustment_id: 'adj_neg', reason: 'reverse a goodwill credit', requested_by: 'ops.a', approved_by: 'fin.b',
       currency: 'CAD', lines: [
         { account: '2010', side: 'debit', amount: '5.00', dims: { owner_id: 'own_neg' } },
         { account: '5900', side: 'credit', amount: '5.00', dims: {} },
-      ] }),
+      ] }, 'apv_neg')),
   ];
   let ledger: TestLedger;
   let ctx: ReportContext;

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
 import { figureLineage, type Lineage } from '../../src/reports/lineage.ts';
 import { createRun, loadRun, renderStoredRun, type ReportContext } from '../../src/reports/runs.ts';
+import { testApprover } from '../support/keys.ts';
 import { createTestLedger, type TestLedger } from '../support/ledger.ts';
 import { reportContext } from '../support/reports.ts';
 
@@ -66,7 +67,7 @@ describe('lineage follows the definitions a run used', () => {
 
   beforeAll(async () => {
     ledger = await createTestLedger();
-    await ledger.publish(generateEventStream({ seed: 21, rentals: 120, month: '2026-10' }));
+    await ledger.publish(generateEventStream({ seed: 21, rentals: 120, month: '2026-10', approve: testApprover }));
     await ledger.project();
     root = await mkdtemp(path.join(os.tmpdir(), 'lineage-definitions-'));
     v1 = await templatesWith(root, 'v1', () => undefined);

@@ -4,6 +4,7 @@
 // bad value is refused naming the parameter.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEventStream } from '../../src/generator/index.ts';
+import { testApprover } from '../support/keys.ts';
 import { createTestLedger, type TestLedger } from '../support/ledger.ts';
 import { runReport } from '../support/reports.ts';
 
@@ -14,7 +15,7 @@ describe('report runs restricted to a currency or a market', () => {
   let ledger: TestLedger;
   beforeAll(async () => {
     ledger = await createTestLedger();
-    await ledger.publish(generateEventStream({ seed: 5, rentals: 200, month: '2026-10' }));
+    await ledger.publish(generateEventStream({ seed: 5, rentals: 200, month: '2026-10', approve: testApprover }));
     await ledger.project();
   });
   afterAll(async () => ledger.close());

@@ -10,8 +10,10 @@
 //
 // Messages are written as plain envelope objects (serialised with JSON.stringify, so a
 // field set to `undefined` is left out) or as raw bytes. The builders below default to the
-// worked example of ACCOUNTING.md.
+// worked example of ACCOUNTING.md. The core trusts the tests' signing key (keys.ts), and
+// `adjustment` signs what it builds with it, as the service approves an adjustment.
 import { expect } from 'vitest';
+import { approvalKeys, signAdjustmentApproval } from '../../src/ledger/approval.ts';
 import type { Dimension, Side } from '../../src/ledger/chart.ts';
 import { assertEntryValid, entryIdFor, type LogPosition } from '../../src/ledger/entry.ts';
 import type { Dims } from '../../src/ledger/events.ts';
@@ -23,6 +25,7 @@ import {
 import type { RejectionReason } from '../../src/ledger/rejections.ts';
 import type { Line } from '../../src/ledger/rules.ts';
 import { decodeState, encodeState, type RefState } from '../../src/ledger/state.ts';
+import { testSigningKey, testTrustedKeys } from './keys.ts';
 
 export type RawEnvelope = Record<string, unknown>;
 export type Message = RawEnvelope | Buffer | null;
@@ -57,6 +60,9 @@ export function written(l: Line): ExpectedLine {
   return [l.account, l.side, toDecimalString(l.amount), l.dims, l.amount.currency];
 }
 
+/** The keys the core trusts here: the tests' own. */
+const trusted = approvalKeys(testTrustedKeys);
+
 class Ledger {
   /** State key → the JSON encodeState wrote for it, as ledger.projection_state keeps it. */
   readonly state = new Map<string, string>();
@@ -75,7 +81,7 @@ class Ledger {
       const stored = this.state.get(key);
       return stored === undefined ? undefined : decodeState(stored);
     };
-    const outcome = decideMessage(prepared, (id) => this.posted.get(id), view);
+    const outcome = decideMessage(prepared, (id) => this.posted.get(id), view, trusted);
     if (outcome.kind === 'posted') {
       for (const [key, next] of outcome.posting.changes) this.state.set(key, encodeState(next));
       this.posted.set(outcome.envelope.eventId, {
@@ -240,14 +246,25 @@ export const processorPayout = builder('processor.payout', {
 export const taxRemitted = builder('tax.remitted', {
   remittance_id: 'tr-1', market: 'US-CA', currency: 'USD', amount: '27.00', period: '2026-10',
 });
-export const adjustment = builder('adjustment.posted', {
+const adjustmentDefaults: RawEnvelope = {
   adjustment_id: 'adj-1', reason: 'write off a small difference', requested_by: 'alice',
   approved_by: 'bob', currency: 'USD',
   lines: [
     { account: '5900', side: 'debit', amount: '12.50' },
     { account: '2010', side: 'credit', amount: '12.50', dims: { owner_id: 'o-1' } },
   ],
-});
+};
+
+/**
+ * An adjustment approved with the tests' key over its data as built. An `approval` named
+ * in `data` (even as undefined, to leave it out) is taken as given, unsigned.
+ */
+export function adjustment(data: RawEnvelope = {}, over: RawEnvelope = {}): RawEnvelope {
+  const built = { ...adjustmentDefaults, ...data };
+  if ('approval' in data) return envelope('adjustment.posted', built, over);
+  const approved = signAdjustmentApproval(built, testSigningKey, `apv-${String(built.adjustment_id)}`);
+  return envelope('adjustment.posted', approved, over);
+}
 
 /** The message with one envelope field removed. */
 export function without(message: RawEnvelope, field: string): RawEnvelope {

@@ -206,8 +206,13 @@ export function computeIndependentFigures(lines: readonly string[]): Independent
           post('4010', 'credit', left.s, currency, { market });
           post('2320', 'debit', left.p, currency, { market });
           post('4020', 'credit', left.p, currency, { market });
-          post('2000', 'debit', left.op, currency, { owner });
-          post('2010', 'credit', left.op, currency, { owner });
+          // op may be below zero when rounded partial refunds took more of the owner's
+          // share than was captured (EVENTS.md: the limit is per component only); a line's
+          // amount is positive, so the movement is then written the other way round.
+          const opSide: Side = left.op < 0n ? 'credit' : 'debit';
+          const opAbs = left.op < 0n ? -left.op : left.op;
+          post('2000', opSide, opAbs, currency, { owner });
+          post('2010', opSide === 'debit' ? 'credit' : 'debit', opAbs, currency, { owner });
           left.c = 0n;
           left.s = 0n;
           left.p = 0n;

@@ -19,6 +19,7 @@ import { runProjector, type ProjectorResult } from '../../src/projector/projecto
 import { startKafkaBroker, type KafkaBroker, type KafkaBrokerOptions } from '../../tools/kafka-broker/broker.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { journalDigest } from './journal-digest.ts';
+import { testSigningKeyPem, testTrustedKeys } from './keys.ts';
 
 export type Digest = Awaited<ReturnType<typeof journalDigest>>;
 
@@ -65,7 +66,9 @@ export async function createKafkaLedger(options: KafkaLedgerOptions): Promise<Ka
   const brokers = options.brokers ?? suiteBrokers();
   const env = {
     DATABASE_URL: db.url, LEDGER_DATA_DIR: dataDir, KAFKA_BROKERS: brokers,
-    LEDGER_TOPICS: topic, LEDGER_PARTITIONS: String(options.partitions), ...options.env,
+    LEDGER_TOPICS: topic, LEDGER_PARTITIONS: String(options.partitions),
+    // The tests' key is the child's own, so it trusts the adjustments test streams carry.
+    LEDGER_SIGNING_KEY: testSigningKeyPem, ...options.env,
   };
   const config = loadConfig(env);
   const logLines: string[] = [];
@@ -87,7 +90,7 @@ export async function createKafkaLedger(options: KafkaLedgerOptions): Promise<Ka
       try {
         return await runProjector({
           pool: db.pool, consumer, topics: [topic], follow: projectOptions.follow ?? false,
-          signal: projectOptions.signal ?? new AbortController().signal,
+          signal: projectOptions.signal ?? new AbortController().signal, trustedKeys: testTrustedKeys,
         });
       } finally {
         await consumer.close();
@@ -125,7 +128,10 @@ export async function embeddedDigest(
     }
     await log.producer.close();
     const consumer = log.consumer();
-    await runProjector({ pool: db.pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal });
+    await runProjector({
+      pool: db.pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
+      trustedKeys: testTrustedKeys,
+    });
     await consumer.close();
     return await journalDigest(db.pool);
   } finally {

@@ -1,6 +1,7 @@
 // A ledger for an integration test: its own database, its own embedded log in a temp
 // directory, and helpers to publish lines and project them exactly as `ledger project`
-// does (same projector, same batch transaction).
+// does (same projector, same batch transaction), trusting the tests' signing key
+// (keys.ts) for adjustment approvals.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { openEmbeddedLog, type EmbeddedLog } from '../../src/log/embedded/index.
 import { publishLines } from '../../src/log/publish.ts';
 import { runProjector, type ProjectorResult } from '../../src/projector/projector.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+import { testTrustedKeys } from './keys.ts';
 
 export const topic = 'marketplace.events';
 
@@ -38,6 +40,7 @@ export async function createTestLedger(options: { partitions?: number } = {}): P
       try {
         return await runProjector({
           pool: db.pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
+          trustedKeys: testTrustedKeys,
           ...(projectOptions.batchMessagesMax === undefined ? {} : { batchMessagesMax: projectOptions.batchMessagesMax }),
           ...(projectOptions.threads === undefined ? {} : {
             threads: { count: projectOptions.threads, databaseUrl: db.serviceUrl, databaseRole: null },

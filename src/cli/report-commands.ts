@@ -8,12 +8,13 @@ import { closePeriod } from '../reports/periods.ts';
 import { figureLineage, type LineageLine } from '../reports/lineage.ts';
 import { checkFileAgainstManifest, manifestFileFrom } from '../reports/manifest.ts';
 import { reportFormats, type ReportFormat } from '../reports/render/types.ts';
-import { createRun, listRuns, loadRun, renderStoredRun, type ReportContext } from '../reports/runs.ts';
+import { createRun, listRuns, loadRun, renderStoredRun, templateFor, type ReportContext } from '../reports/runs.ts';
+import { resolveParams, type RequestedParams } from '../reports/params.ts';
 import { keyIdOf, readSigningKey } from '../signing/keys.ts';
 import { signingKeyForLedger } from '../signing/ledger-key.ts';
 import { loadTrustedKeys, readPublicKey, type TrustedKeys } from '../signing/trust.ts';
 import type { Config } from '../config.ts';
-import type { Command } from './main.ts';
+import type { Command, CommandResult, ParsedArgs } from './main.ts';
 import { withLedger, type Ledger } from './context.ts';
 
 const string = { type: 'string' } as const;
@@ -50,29 +51,35 @@ const runCommand: Command = {
   options: { period: string, 'as-of': string, year: string, 'min-amount': string, 'min-transactions': string,
     currency: string, market: string, format: string, out: string },
   positionals: 1,
-  run: ({ values, positionals, config }) => withLedger(config, {}, async (ledger) => {
-    const formats = formatsFrom(values.format);
-    const out = outDir(config, values.out, null);
-    const run = await createRun(await reportContext(ledger), {
-      report: positionals[0] as string,
-      params: {
-        period: values.period as string | undefined, as_of: values['as-of'] as string | undefined,
-        year: values.year as string | undefined, min_amount: values['min-amount'] as string | undefined,
-        min_transactions: values['min-transactions'] as string | undefined,
-        currency: values.currency as string | undefined, market: values.market as string | undefined,
-      },
-      requestedBy: `cli:${process.env.USER ?? 'operator'}`,
-      now: new Date(),
-      ...(out === undefined ? {} : { outDir: out }),
-    });
-    const files: Record<string, string> = {};
-    for (const format of [...formats, 'manifest'] as const) {
-      const file = run.files[format];
-      if (file !== undefined) files[format] = file;
-    }
-    return { json: { run_id: run.run_id, files }, text: [`run ${run.run_id}`, ...Object.values(files)].join('\n') };
-  }),
+  async run({ values, positionals, config }) {
+    const params = {
+      period: values.period as string | undefined, as_of: values['as-of'] as string | undefined,
+      year: values.year as string | undefined, min_amount: values['min-amount'] as string | undefined,
+      min_transactions: values['min-transactions'] as string | undefined,
+      currency: values.currency as string | undefined, market: values.market as string | undefined,
+    };
+    // The person's mistakes first, before anything is opened: an unknown report, a 30 February.
+    resolveParams(await templateFor(positionals[0] as string), params);
+    return withLedger(config, {}, (ledger) => runReport(ledger, values, positionals[0] as string, params));
+  },
 };
+
+async function runReport(
+  ledger: Ledger, values: ParsedArgs['values'], report: string, params: RequestedParams,
+): Promise<CommandResult> {
+  const formats = formatsFrom(values.format);
+  const out = outDir(ledger.config, values.out, null);
+  const run = await createRun(await reportContext(ledger), {
+    report, params, requestedBy: `cli:${process.env.USER ?? 'operator'}`, now: new Date(),
+    ...(out === undefined ? {} : { outDir: out }),
+  });
+  const files: Record<string, string> = {};
+  for (const format of [...formats, 'manifest'] as const) {
+    const file = run.files[format];
+    if (file !== undefined) files[format] = file;
+  }
+  return { json: { run_id: run.run_id, files }, text: [`run ${run.run_id}`, ...Object.values(files)].join('\n') };
+}
 
 const listCommand: Command = {
   usage: 'ledger report list [--limit N] [--json]',

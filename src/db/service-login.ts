@@ -153,7 +153,10 @@ export async function findEscapes(client: pg.ClientBase | pg.Pool, role: string)
     UNION ALL SELECT 'is a member of the schema owner ' || pg_get_userbyid(o.oid)
       FROM r, owners o WHERE pg_has_role(r.oid, o.oid, 'MEMBER')
     UNION ALL SELECT 'owns ' || count(*) || ' tables, views or sequences'
-      FROM pg_class c, r WHERE c.relowner = r.oid HAVING count(*) > 0
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, r
+     -- its own sessions' temporary tables (the projector's staging) vanish with them: not an escape
+     WHERE c.relowner = r.oid AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'
+    HAVING count(*) > 0
     UNION ALL SELECT 'owns ' || count(*) || ' schemas' FROM pg_namespace n, r WHERE n.nspowner = r.oid HAVING count(*) > 0
     UNION ALL SELECT 'owns ' || count(*) || ' functions' FROM pg_proc p, r WHERE p.proowner = r.oid HAVING count(*) > 0
     UNION ALL SELECT 'does not exist' WHERE NOT EXISTS (SELECT 1 FROM r)`, [role]);

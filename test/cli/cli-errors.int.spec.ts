@@ -21,6 +21,7 @@ import { openEmbeddedLog } from '../../src/log/embedded/index.ts';
 import { openKafkaLog } from '../../src/log/kafka/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { captureLine } from '../support/ledger.ts';
+import { testSigningKeyPem } from '../support/keys.ts';
 
 const topic = 'marketplace.events';
 const stackLine = /\n\s+at /;
@@ -67,7 +68,9 @@ describe('ledger with bad input and an unusable data dir', () => {
     }
     db = await createTestDatabase();
     scratch = await mkdtemp(path.join(os.tmpdir(), 'ledger-cli-errors-'));
-    baseEnv = { ...process.env, DATABASE_URL: db.url, KAFKA_BROKERS: '', LEDGER_PROJECTOR_THREADS: '0' };
+    // One signing key for every data dir of this file: they all sign on one ledger (db).
+    baseEnv = { ...process.env, DATABASE_URL: db.url, KAFKA_BROKERS: '', LEDGER_PROJECTOR_THREADS: '0',
+      LEDGER_SIGNING_KEY: testSigningKeyPem };
   });
   afterAll(async () => {
     await db.drop();
@@ -180,7 +183,11 @@ describe('ledger with bad input and an unusable data dir', () => {
         { args: ['report', 'show', 'no-such-run'], ...reads },
         { args: ['report', 'render', 'no-such-run'], ...both },
         { args: ['report', 'verify', events, '--manifest', events], writes: false, database: false },
-        { args: ['keys', 'export', '--out', path.join(files, 'key.pem')], writes: true, database: false },
+        // Exporting reads the key (LEDGER_SIGNING_KEY here); it never makes one.
+        { args: ['keys', 'export', '--out', path.join(files, 'key.pem')], writes: false, database: false },
+        { args: ['keys', 'rotate'], ...both },
+        { args: ['access', 'users'], ...reads },
+        { args: ['access', 'roles'], writes: false, database: false },
         { args: ['checkpoint'], ...both },
         { args: ['lineage', 'fig_none'], ...reads },
         { args: ['reconcile', '--date', '2026-10-01', '--processor', events, '--bank', events], ...both },

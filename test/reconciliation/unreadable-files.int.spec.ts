@@ -11,6 +11,7 @@ import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testSigningKeyPem } from '../support/keys.ts';
 import { generateSettlementFiles } from '../../src/generator/settlement-files.ts';
 import { jobIdentity, runNightlyReconciliation } from '../../src/reconciliation/nightly.ts';
 import type { RunRecord } from '../../src/reconciliation/record.ts';
@@ -160,7 +161,9 @@ describe('unreadable input files give a recorded, failed run', () => {
     const command = (bank: string, dataDir: string, asUser: { uid?: number; gid?: number } = {}) => spawnSync(
       process.execPath, ['bin/ledger.mjs', 'reconcile', '--date', date, '--processor', path.join(dir, 'processor.csv'),
         '--bank', bank, '--json'],
-      { env: { ...process.env, DATABASE_URL: ledger.db.url, LEDGER_DATA_DIR: dataDir, KAFKA_BROKERS: '' },
+      // One signing key for every data dir here: the runs' reports are signed on one ledger.
+      { env: { ...process.env, DATABASE_URL: ledger.db.url, LEDGER_DATA_DIR: dataDir, KAFKA_BROKERS: '',
+        LEDGER_SIGNING_KEY: testSigningKeyPem },
         encoding: 'utf8', ...asUser });
 
     function expectFailedReport(result: ReturnType<typeof command>, detail: RegExp) {

@@ -10,12 +10,21 @@ import { accessRoutes } from '../http/routes/access.ts';
 import { auditRoutes } from '../http/routes/audit.ts';
 import { healthRoutes } from '../http/routes/health.ts';
 import { metricsRoutes } from '../http/routes/metrics.ts';
+import { lineageRoutes } from '../http/routes/lineage.ts';
+import { reportRoutes } from '../http/routes/reports.ts';
+import type { ReportContext } from '../reports/runs.ts';
 import { buildHttpServer, type HttpApp } from '../http/server.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
 export const serviceVersion = '0.1.0';
 
-export type HttpParts = { readonly pool: Pool; readonly metrics: Metrics; readonly clock: () => Date };
+export type HttpParts = {
+  readonly pool: Pool;
+  readonly metrics: Metrics;
+  readonly clock: () => Date;
+  /** What report runs on demand are made and signed with (the service's key and data dir). */
+  readonly reports: ReportContext;
+};
 
 export type BuildOptions = {
   readonly logger?: false;
@@ -35,6 +44,8 @@ export async function buildApp(config: Config, parts: HttpParts, options: BuildO
       accessRoutes({ pool: parts.pool, clock: parts.clock }),
       auditRoutes(parts.pool),
       metricsRoutes(parts.metrics),
+      reportRoutes(parts.reports),
+      lineageRoutes(parts.pool, parts.reports.templatesDir),
     ],
   });
 }

@@ -38,7 +38,8 @@ export async function runService(config: Config, { demo, signal, say }: ServiceO
   let app: HttpApp | null = null;
   try {
     const metrics = createMetrics(ledger.db.pool);
-    app = await buildApp(config, { pool: ledger.db.pool, metrics, clock: () => new Date() });
+    app = await buildApp(config, { pool: ledger.db.pool, metrics, clock: () => new Date(),
+      reports: await reportContext(ledger) });
     const url = await listen(app, config);
     await prepareLog(config, demo, say);
     if (signal.aborted) return;

@@ -56,6 +56,8 @@ export type RunRequest = {
   readonly requestedBy: string;
   readonly now: Date;
   readonly outDir?: string;
+  /** The run's id when the caller must know it before the run ends (the API's 202); else a new one. */
+  readonly runId?: string;
 };
 
 type Snapshot = {
@@ -70,7 +72,7 @@ export async function createRun(ctx: ReportContext, request: RunRequest): Promis
   const { template } = source;
   const resolved = resolveParams(template, request.params);
   await assertVersionNamesDefinitions(ctx.pool, source);
-  const runId = randomUUID();
+  const runId = request.runId ?? randomUUID();
   await writeCheckpoint(ctx.pool, ctx.key, ctx.dataDir, request.now);
   const snapshot = await withTransaction(ctx.pool, (client) =>
     readSnapshot(client, template, resolved, runId), { isolation: 'repeatable read' });

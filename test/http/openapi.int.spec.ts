@@ -9,6 +9,7 @@ import { buildApp } from '../../src/app/http.ts';
 import type { HttpApp } from '../../src/http/server.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { testSigningKey } from '../support/keys.ts';
 
 describe('the OpenAPI document', () => {
   let db: TestDatabase;
@@ -17,7 +18,8 @@ describe('the OpenAPI document', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     const config = loadConfig({ DATABASE_URL: db.url, LEDGER_DATA_DIR: '/nonexistent' });
-    app = await buildApp(config, { pool: db.pool, metrics: createMetrics(db.pool), clock: () => new Date() },
+    const reports = { pool: db.pool, key: testSigningKey, dataDir: '/nonexistent', lineageBaseUrl: 'http://x/api/figures' };
+    app = await buildApp(config, { pool: db.pool, metrics: createMetrics(db.pool), clock: () => new Date(), reports },
       { logger: false, onRoute: (route) => routes.push(route) });
   });
   afterAll(async () => {
@@ -43,7 +45,9 @@ describe('the OpenAPI document', () => {
   it('guards every documented route that needs a permission', async () => {
     expect(routes.length).toBeGreaterThan(5);
     for (const route of routes.filter((r) => r.permission !== 'public' && r.method !== 'HEAD')) {
-      const url = route.url.replace(/:id/, 'grt_000000000000000000000000').replace(/:(\w+)/g, 'x');
+      const url = route.url.replace(/grants\/:id/, 'grants/grt_000000000000000000000000')
+        .replace(/:id/, '00000000-0000-4000-8000-000000000000').replace(/:figureId/, `fig_${'0'.repeat(24)}`)
+        .replace(/:eventId/, '00000000-0000-4000-8000-000000000000').replace(/:format/, 'json').replace(/:(\w+)/g, 'x');
       const response = await app.inject({ method: route.method as 'GET', url, remoteAddress: `10.0.${routes.indexOf(route)}.1` });
       expect(response.statusCode, `${route.method} ${route.url}`).toBe(401);
     }

@@ -16,7 +16,7 @@ import { isPermission, type Permission } from '../access-control/permissions.ts'
 import type { Subject } from '../access-control/scope.ts';
 import type { Clock } from '../access-control/service.ts';
 import type { GrantRecord } from '../access-control/store.ts';
-import { appendTrail } from '../access-control/trail.ts';
+import { appendTrail, type TrailRecord } from '../access-control/trail.ts';
 import { withTransaction, type Pool } from '../db/database.ts';
 import { UserError } from '../errors.ts';
 import { limits } from '../limits.ts';
@@ -165,4 +165,18 @@ export function actorOf(request: FastifyRequest, grant?: GrantRecord | null) {
   if (caller === null) throw new Error('invariant violated: actorOf on a public route');
   return { identityId: caller.identity.id, source: request.ip,
     grantId: (grant === undefined ? request.routeGrants[0]?.id : grant?.id) ?? null };
+}
+
+/**
+ * Appends the request's trail record in a transaction of its own, committed before the
+ * response: when the trail cannot be written, the request fails with 503 and nothing of
+ * what it would have shown is sent.
+ */
+export async function recordBeforeResponding(pool: Pool, record: TrailRecord): Promise<void> {
+  try {
+    await withTransaction(pool, (client) => appendTrail(client, record));
+  } catch (error) {
+    throw Object.assign(new UserError('trail_unavailable', 'the audit trail cannot be written just now; nothing was ' +
+      'served; try again shortly'), { cause: error });
+  }
 }

@@ -135,6 +135,20 @@ describe('the reports API over a real socket', () => {
     expect((await post('view', { report: 'revenue', params: { period: '2026-10' } })).status).toBe(403);
   });
 
+  it('serves nothing, with 503, when the trail cannot record the download', async () => {
+    await ledger.db.adminPool.query('REVOKE INSERT ON access.audit_trail FROM ledger_writer');
+    try {
+      const response = await get('fin', `/api/report-runs/${usdRun.run_id}/files/csv`);
+      expect(response.status).toBe(503);
+      expect((await json(response)).error.code).toBe('trail_unavailable');
+      const lineage = await get('aud', `/api/figures/${usdRun.figures[0]?.id}/lineage`);
+      expect(lineage.status).toBe(503);
+    } finally {
+      await ledger.db.adminPool.query('GRANT INSERT ON access.audit_trail TO ledger_writer');
+    }
+    expect((await get('fin', `/api/report-runs/${usdRun.run_id}/files/csv`)).status).toBe(200);
+  });
+
   it('keeps its files where the manifest says', async () => {
     const stored = await readFile(usdRun.files.manifest as string, 'utf8');
     expect(JSON.parse(stored).manifest.run.run_id).toBe(usdRun.run_id);

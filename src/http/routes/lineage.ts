@@ -3,14 +3,13 @@
 // the log carried. Each read is recorded in the trail with the grant that allowed it; a
 // figure or event outside the caller's scope is 404, as if it did not exist.
 import { Type } from 'typebox';
-import { appendTrail } from '../../access-control/trail.ts';
-import { withTransaction, type Pool } from '../../db/database.ts';
+import type { Pool } from '../../db/database.ts';
 import { UserError } from '../../errors.ts';
 import { figureSubject } from '../../reports/figures.ts';
 import { fromMinor, toDecimalString, type CurrencyCode } from '../../ledger/money.ts';
 import { figureLineage } from '../../reports/lineage.ts';
 import { loadTemplates } from '../../reports/runs.ts';
-import { grantInScope, type HttpApp } from '../server.ts';
+import { grantInScope, recordBeforeResponding, type HttpApp } from '../server.ts';
 import type { FastifyRequest } from 'fastify';
 
 const figureIdPattern = '^fig_[0-9a-f]{24}$';
@@ -18,8 +17,8 @@ const uuidPattern = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 
 async function recordRead(pool: Pool, request: FastifyRequest, action: string, object: string, grantId: string,
   detail: Record<string, string | number | null>) {
-  await withTransaction(pool, (client) => appendTrail(client, { at: request.at,
-    actor: request.caller?.identity.id as string, action, object, grantId, source: request.ip, detail }));
+  await recordBeforeResponding(pool, { at: request.at, actor: request.caller?.identity.id as string, action, object,
+    grantId, source: request.ip, detail });
 }
 
 export function lineageRoutes(pool: Pool, templatesDir?: string) {

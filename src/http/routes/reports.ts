@@ -10,14 +10,12 @@ import path from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { allInScope, scopeCovers, type Scope } from '../../access-control/scope.ts';
-import { appendTrail } from '../../access-control/trail.ts';
-import { withTransaction } from '../../db/database.ts';
 import { UserError } from '../../errors.ts';
 import { resolveParams } from '../../reports/params.ts';
 import { runSubjects, type ReportCurrencies } from '../../reports/run-scope.ts';
 import { createRun, listRuns, loadRun, loadTemplates, templateFor, type ReportContext, type StoredRun } from '../../reports/runs.ts';
 import { decodeCursor, encodeCursor, isWholeNumber, pageLimit } from '../paging.ts';
-import { actorOf, callerScopes, type HttpApp } from '../server.ts';
+import { actorOf, callerScopes, recordBeforeResponding, type HttpApp } from '../server.ts';
 
 const RunId = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 const formats = ['json', 'csv', 'xlsx', 'pdf', 'manifest'] as const;
@@ -185,10 +183,10 @@ async function sendFile(
   }
   const range = parseRange(request.headers.range, size);
   const grant = request.routeGrants[0] ?? null;
-  await withTransaction(ctx.pool, (client) => appendTrail(client, { at: request.at, actor: actorOf(request).identityId,
+  await recordBeforeResponding(ctx.pool, { at: request.at, actor: actorOf(request).identityId,
     action: 'report.download', object: run.header.run_id, grantId: grant?.id ?? null, source: request.ip,
     detail: { format, file: name, sha256, bytes: size,
-      range: range === null || range === 'unsatisfiable' ? null : `${range.start}-${range.end}` } }));
+      range: range === null || range === 'unsatisfiable' ? null : `${range.start}-${range.end}` } });
   void reply.header('ETag', `"${sha256}"`).header('Accept-Ranges', 'bytes').type(contentTypes[format])
     .header('Content-Disposition', `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
   if (request.headers['if-none-match'] === `"${sha256}"`) return reply.status(304).send();

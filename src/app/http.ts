@@ -9,7 +9,9 @@ import type { OidcSettings } from '../http/auth.ts';
 import { accessRoutes } from '../http/routes/access.ts';
 import { auditRoutes } from '../http/routes/audit.ts';
 import { healthRoutes } from '../http/routes/health.ts';
+import { ledgerRoutes } from '../http/routes/ledger.ts';
 import { metricsRoutes } from '../http/routes/metrics.ts';
+import { reconciliationRoutes } from '../http/routes/reconciliation.ts';
 import { buildHttpServer, type HttpApp } from '../http/server.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
@@ -35,6 +37,8 @@ export async function buildApp(config: Config, parts: HttpParts, options: BuildO
       accessRoutes({ pool: parts.pool, clock: parts.clock }),
       auditRoutes(parts.pool),
       metricsRoutes(parts.metrics),
+      ledgerRoutes(parts.pool),
+      reconciliationRoutes(parts.pool),
     ],
   });
 }

@@ -27,6 +27,7 @@ describe('the ledger and reconciliation API', () => {
   const now = new Date('2026-12-07T10:00:00.000Z');
   const tokens: Record<string, string> = {};
   let runId: string;
+  let earlierRunId: string;
   let breakId: string;
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   const get = (who: string, url: string) => app.inject({ method: 'GET', url, headers: bearer(tokens[who] as string) });
@@ -44,7 +45,7 @@ describe('the ledger and reconciliation API', () => {
     const post = (url: string, payload: object) => app.inject({ method: 'POST', url, headers: bearer(tokens.root as string), payload });
     const people: Array<[string, string, 'person' | 'service', object]> = [
       ['fin', 'finance', 'person', {}], ['cad', 'finance', 'person', { currencies: ['CAD'] }],
-      ['usca', 'finance', 'person', { markets: ['US-CA'] }], ['viewer', 'viewer', 'person', {}],
+      ['usca', 'finance', 'person', { markets: ['US-CA'] }], ['both', 'finance', 'person', { currencies: ['USD', 'CAD'] }], ['viewer', 'viewer', 'person', {}],
       ['recon', 'reconciler', 'service', { currencies: ['USD'] }], ['recon-cad', 'reconciler', 'service', { currencies: ['CAD'] }],
     ];
     for (const [id, role, kind, scope] of people) {
@@ -58,9 +59,11 @@ describe('the ledger and reconciliation API', () => {
     const bank = path.join(dir, 'bank.csv');
     await writeFile(processor, [processorHeader, chargeRow(1), ''].join('\n'));
     await writeFile(bank, `${bankHeader}\n`);
-    const run = await runReconciliation(pool, { date: '2026-10-10', processor: { path: processor, format: 'csv' },
-      bank: { path: bank, format: 'csv' }, requestedBy: 'test', graceDays: 2, toleranceDays: 3,
-      now: () => new Date('2026-10-10T23:30:00Z') });
+    const reconcile = (at: string) => runReconciliation(pool, { date: '2026-10-10',
+      processor: { path: processor, format: 'csv' }, bank: { path: bank, format: 'csv' }, requestedBy: 'test',
+      graceDays: 2, toleranceDays: 3, now: () => new Date(at) });
+    earlierRunId = (await reconcile('2026-10-10T22:00:00Z')).run_id;
+    const run = await reconcile('2026-10-10T23:30:00Z');
     runId = run.run_id;
     breakId = run.breaks.find((b) => b.reference === 'ch_2' && b.outcome === 'missing_externally')?.break_id as string;
     expect(breakId).toMatch(/^brk_/);
@@ -137,9 +140,12 @@ describe('the ledger and reconciliation API', () => {
   });
 
   it('lists runs with outcomes and shows a run with its breaks, never one spanning a currency out of scope', async () => {
-    const list = (await get('fin', '/api/reconciliation-runs')).json();
+    const list = (await get('fin', '/api/reconciliation-runs?limit=1')).json();
     expect(list.items.map((r: { id: string }) => r.id)).toEqual([runId]);
-    expect(list.items[0]).toMatchObject({ date: '2026-10-10', currencies: ['CAD', 'USD'], ok: false });
+    expect(list.items[0]).toMatchObject({ date: '2026-10-10', currencies: ['CAD', 'USD'], ok: false,
+      supersedes: earlierRunId });
+    const next = (await get('fin', `/api/reconciliation-runs?limit=1&cursor=${list.next_cursor}`)).json();
+    expect(next).toMatchObject({ items: [{ id: earlierRunId }], next_cursor: null });
     expect(list.items[0].outcomes.matched.count).toBe(1);
     const shown = (await get('fin', `/api/reconciliation-runs/${runId}?limit=1`)).json();
     expect(shown.breaks.items).toHaveLength(1);
@@ -147,7 +153,11 @@ describe('the ledger and reconciliation API', () => {
     const all = [...shown.breaks.items, ...rest.breaks.items];
     expect(all.find((b: { break_id: string }) => b.break_id === breakId)).toMatchObject({ currency: 'USD',
       status: 'open', ledger_amount: '174.00', ledger: { event_type: 'payment.captured' } });
+    expect((await get('both', '/api/reconciliation-runs')).json().items.map((r: { id: string }) => r.id))
+      .toEqual([runId, earlierRunId]);
+    expect((await get('both', `/api/reconciliation-runs/${runId}`)).statusCode).toBe(200);
     expect((await get('cad', '/api/reconciliation-runs')).json()).toEqual({ items: [], next_cursor: null });
+    expect((await get('recon', '/api/reconciliation-runs')).json()).toEqual({ items: [], next_cursor: null });
     expect((await get('cad', `/api/reconciliation-runs/${runId}`)).statusCode).toBe(404);
     expect((await get('usca', `/api/reconciliation-runs/${runId}`)).statusCode).toBe(404);
     expect((await get('fin', '/api/reconciliation-runs/00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);

@@ -53,7 +53,8 @@ type BalanceRow = { debits: string; credits: string; lines: string };
 async function sumLines(pool: Pool, code: string, currency: CurrencyCode, asOf: string,
   dims: Partial<Record<Dimension, string>>): Promise<BalanceRow> {
   const p = new SqlParams();
-  const where = [`l.account = ${p.add(code)}`, `l.currency = ${p.add(currency)}`, windowSql('as_of', undefined, 'l', { asOf }, p)];
+  const where = [`l.account = ${p.add(code)}`, `l.currency = ${p.add(currency)}`,
+    windowSql('as_of', undefined, 'l', { asOf }, p)];
   for (const [dim, value] of Object.entries(dims)) where.push(`l.${dim} = ${p.add(value)}`);
   const result = await pool.query<BalanceRow>(`SELECT
       coalesce(sum(l.amount_minor) FILTER (WHERE l.side = 'debit'), 0)::text AS debits,

@@ -22,7 +22,8 @@ const Paging = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   cursor: Type.Optional(Type.String({ maxLength: 600 })),
 }, { additionalProperties: false });
-const RunId = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' }) });
+const uuidPattern = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+const RunId = Type.Object({ id: Type.String({ pattern: uuidPattern }) });
 const BreakId = Type.Object({ id: Type.String({ pattern: '^brk_[0-9a-f]{24}$' }) });
 
 /** A run's currencies: of its tallies (every outcome, matched too) and of its unmatched items. */
@@ -57,7 +58,8 @@ function grantForRun(request: FastifyRequest, currencies: readonly CurrencyCode[
 function runScopeFilter(scopes: readonly Scope[]): string {
   return JSON.stringify(scopes.filter((s) => s.markets === null).map((s) => s.currencies));
 }
-const runScopeSql = (param: string, currenciesSql: string) => `EXISTS (SELECT 1 FROM jsonb_array_elements(${param}::jsonb) g(c)
+const runScopeSql = (param: string, currenciesSql: string) => `EXISTS (
+  SELECT 1 FROM jsonb_array_elements(${param}::jsonb) g(c)
   WHERE jsonb_typeof(g.c) = 'null' OR (cardinality(${currenciesSql}) > 0
     AND ${currenciesSql} <@ ARRAY(SELECT jsonb_array_elements_text(g.c))))`;
 
@@ -96,7 +98,8 @@ function breakJson(r: BreakRow) {
     difference: money(ledger !== null && external !== null ? external - ledger : null, r.currency),
     ledger_fee: money(big(r.ledger_fee_minor), r.currency), external_fee: money(big(r.external_fee_minor), r.currency),
     ledger: r.entry_id === null ? null : { entry_id: r.entry_id, event_id: r.event_id, event_type: r.event_type,
-      effective_at: r.effective_at?.toISOString() ?? null, topic: r.topic, partition: r.partition, offset: Number(r.offset) },
+      effective_at: r.effective_at?.toISOString() ?? null, topic: r.topic, partition: r.partition,
+      offset: Number(r.offset) },
     external: r.file === null ? null : { file: r.file, line: r.line, id: r.external_id, date: r.external_date },
   };
 }
@@ -111,7 +114,8 @@ export function reconciliationRoutes(pool: Pool) {
       const after = decodeCursor(request.query.cursor, isRunKey);
       const key = after === null ? null : runKeyPattern.exec(after);
       const rows = await pool.query<RunRow>(`SELECT * FROM (SELECT ${runColumns} FROM ledger.reconciliation_runs r
-         WHERE $1::bigint IS NULL OR ((extract(epoch FROM r.started_at) * 1000000)::bigint, r.run_id) < ($1::bigint, $2::uuid)
+         WHERE $1::bigint IS NULL
+            OR ((extract(epoch FROM r.started_at) * 1000000)::bigint, r.run_id) < ($1::bigint, $2::uuid)
          ORDER BY r.started_at DESC, r.run_id DESC) runs
         WHERE ${runScopeSql('$3', 'runs.currencies')}
         ORDER BY runs.started_at DESC, runs.run_id DESC LIMIT $4`,
@@ -119,7 +123,8 @@ export function reconciliationRoutes(pool: Pool) {
       const page = rows.rows.slice(0, limit);
       const last = page[page.length - 1];
       return { items: page.map(runJson),
-        next_cursor: rows.rows.length > limit && last !== undefined ? encodeCursor(`${last.started_us}:${last.run_id}`) : null };
+        next_cursor: rows.rows.length > limit && last !== undefined
+          ? encodeCursor(`${last.started_us}:${last.run_id}`) : null };
     });
 
     app.get('/api/reconciliation-runs/:id', {
@@ -162,7 +167,8 @@ export function reconciliationRoutes(pool: Pool) {
           WHERE break_id = $1 AND outcome <> 'pending' LIMIT 1`, [breakId]);
       const currency = known.rows[0]?.currency;
       if (currency === undefined) throw new UserError('not_found', `no reconciliation break ${breakId}`);
-      const grant = grantInScope(request, 'reconciliation:resolve', { currency, market: null }, `reconciliation break ${breakId}`);
+      const grant = grantInScope(request, 'reconciliation:resolve', { currency, market: null },
+        `reconciliation break ${breakId}`);
       const actor = actorOf(request, grant);
       const resolution = await withTransaction(pool, async (tx) => {
         const resolved = await resolveBreak(tx, { breakId, resolvedBy: actor.identityId, reason: request.body.reason,

@@ -9,10 +9,12 @@ import type { OidcSettings } from '../http/auth.ts';
 import { accessRoutes } from '../http/routes/access.ts';
 import { auditRoutes } from '../http/routes/audit.ts';
 import { healthRoutes } from '../http/routes/health.ts';
+import { ledgerRoutes } from '../http/routes/ledger.ts';
 import { metricsRoutes } from '../http/routes/metrics.ts';
 import { lineageRoutes } from '../http/routes/lineage.ts';
 import { reportRoutes } from '../http/routes/reports.ts';
 import type { ReportContext } from '../reports/runs.ts';
+import { reconciliationRoutes } from '../http/routes/reconciliation.ts';
 import { buildHttpServer, type HttpApp } from '../http/server.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
@@ -46,6 +48,8 @@ export async function buildApp(config: Config, parts: HttpParts, options: BuildO
       metricsRoutes(parts.metrics),
       reportRoutes(parts.reports),
       lineageRoutes(parts.pool, parts.reports.templatesDir),
+      ledgerRoutes(parts.pool),
+      reconciliationRoutes(parts.pool),
     ],
   });
 }

@@ -2,7 +2,7 @@
 // 0004). Everything here appends: a run is written whole in one transaction, and a
 // resolution is one row that the database refuses to change.
 import { copyRows, type CopyValue } from '../db/copy.ts';
-import { withTransaction, type Pool } from '../db/database.ts';
+import { withTransaction, type Client, type Pool } from '../db/database.ts';
 import { UserError } from '../errors.ts';
 import type { AssignedItem, PriorBreak } from './breaks.ts';
 import { dayText } from './match.ts';
@@ -29,7 +29,7 @@ export async function latestRunOf(pool: Pool, runDay: number): Promise<string | 
   return rows.rows[0]?.run_id ?? null;
 }
 
-export async function resolutionsOf(pool: Pool, breakIds: readonly string[]): Promise<Map<string, Resolution>> {
+export async function resolutionsOf(pool: Pool | Client, breakIds: readonly string[]): Promise<Map<string, Resolution>> {
   const rows = await pool.query<{ break_id: string; resolved_by: string; resolved_at: string; reason: string }>(
     `SELECT break_id, resolved_by, to_char(resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS resolved_at,
             reason FROM ledger.reconciliation_resolutions WHERE break_id = ANY($1::text[])`, [breakIds]);
@@ -79,9 +79,10 @@ export async function insertRun(
 
 /**
  * Records who resolved a break, when and why. A break is resolved once: the resolution is
- * never edited, and a second one is refused.
+ * never edited, and a second one is refused. Given a transaction's client, it joins that
+ * transaction (the HTTP route records the trail row beside it).
  */
-export async function resolveBreak(pool: Pool, request: {
+export async function resolveBreak(pool: Pool | Client, request: {
   breakId: string; resolvedBy: string; reason: string; now: Date;
 }): Promise<Resolution> {
   const reason = request.reason.trim();

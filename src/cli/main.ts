@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isUserError, UserError } from '../errors.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { redactUrl } from '../db/database.ts';
-import { commands } from './commands.ts';
+import { commandNames, loadCommand } from './commands.ts';
 import { ensureWritableDataDir, fileSystemUserError } from './data-dir.ts';
 
 export type CommandResult = { json: unknown; text: string; exitCode?: number };
@@ -22,15 +22,15 @@ export type ParsedArgs = {
   config: ReturnType<typeof loadConfig>;
 };
 
-function findCommand(argv: string[]): { name: string; command: Command; rest: string[] } {
+async function findCommand(argv: string[]): Promise<{ name: string; command: Command; rest: string[] }> {
   for (const words of [2, 1]) {
     const name = argv.slice(0, words).join(' ');
-    const command = commands[name];
-    if (command !== undefined && argv.length >= words) return { name, command, rest: argv.slice(words) };
+    if (commandNames.includes(name) && argv.length >= words) {
+      return { name, command: await loadCommand(name), rest: argv.slice(words) };
+    }
   }
   const given = argv.slice(0, 2).join(' ') || '(none)';
-  throw new UserError('bad_command', `unknown command ${JSON.stringify(given)}; commands: ` +
-    Object.keys(commands).join(', '));
+  throw new UserError('bad_command', `unknown command ${JSON.stringify(given)}; commands: ` + commandNames.join(', '));
 }
 
 function parse(name: string, command: Command, rest: string[]) {
@@ -73,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
   let json = argv.includes('--json');
   let dataDir: string | null = null;
   try {
-    const { name, command, rest } = findCommand(argv);
+    const { name, command, rest } = await findCommand(argv);
     const parsed = parse(name, command, rest);
     json = parsed.values.json === true;
     const config = loadConfig();

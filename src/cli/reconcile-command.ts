@@ -69,3 +69,8 @@ export const resolveBreakCommand: Command = {
     return { json: resolution, text: `resolved ${positionals[0]} by ${resolution.resolved_by}: ${resolution.reason}` };
   }),
 };
+
+export const reconcileCommands: Record<string, Command> = {
+  reconcile: reconcileCommand,
+  'reconcile resolve': resolveBreakCommand,
+};

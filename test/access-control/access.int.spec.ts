@@ -12,6 +12,7 @@ import {
 import { grantsOf, identityForToken } from '../../src/access-control/store.ts';
 import { tokenLookupHash } from '../../src/access-control/tokens.ts';
 import { verifyTrail } from '../../src/access-control/trail.ts';
+import { verifyLedger } from '../../src/integrity/verify.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 describe('access control', () => {
@@ -113,6 +114,11 @@ describe('access control', () => {
       await db.adminPool.query(`UPDATE access.audit_trail SET actor = 'nobody' WHERE seq = 3`);
       const tampered = await verifyTrail(db.pool);
       expect(tampered.problems).toEqual([expect.stringMatching(/^audit trail row 3 \(.*by nobody\): content does not match/)]);
+      // `ledger verify` runs the same walk and fails, naming the row.
+      const verified = await verifyLedger(db.pool);
+      expect(verified.ok).toBe(false);
+      expect(verified.checks.find((c) => c.name === 'audit_trail')).toMatchObject({ ok: false,
+        detail: expect.stringMatching(/audit trail row 3 \(.*by nobody\): content does not match its hash/) });
       await db.adminPool.query('DELETE FROM access.audit_trail WHERE seq = 5');
       expect((await verifyTrail(db.pool)).problems).toContainEqual('audit trail rows 5..5 are missing');
     } finally {

@@ -13,6 +13,9 @@ import { ledgerRoutes } from '../http/routes/ledger.ts';
 import { metricsRoutes } from '../http/routes/metrics.ts';
 import { lineageRoutes } from '../http/routes/lineage.ts';
 import { reportRoutes } from '../http/routes/reports.ts';
+import { adjustmentRoutes } from '../http/routes/adjustments.ts';
+import { openLog } from '../log/open.ts';
+import { publishLines } from '../log/publish.ts';
 import type { ReportContext } from '../reports/runs.ts';
 import { reconciliationRoutes } from '../http/routes/reconciliation.ts';
 import { buildHttpServer, type HttpApp } from '../http/server.ts';
@@ -26,7 +29,21 @@ export type HttpParts = {
   readonly clock: () => Date;
   /** What report runs on demand are made and signed with (the service's key and data dir). */
   readonly reports: ReportContext;
+  /** Appends one message to the log the projector follows (approved adjustments); default: the configured log. */
+  readonly appendToLog?: (line: string) => Promise<void>;
 };
+
+/** One message to the configured log (embedded or Kafka), keyed and placed as `events publish` would. */
+function configuredLogAppender(config: Config): (line: string) => Promise<void> {
+  return async (line) => {
+    const log = await openLog(config);
+    try {
+      await publishLines(log.producer, config.topics[0] as string, log.newTopicPartitions, [line]);
+    } finally {
+      await log.producer.close();
+    }
+  };
+}
 
 export type BuildOptions = {
   readonly logger?: false;
@@ -48,6 +65,8 @@ export async function buildApp(config: Config, parts: HttpParts, options: BuildO
       metricsRoutes(parts.metrics),
       reportRoutes(parts.reports),
       lineageRoutes(parts.pool, parts.reports.templatesDir),
+      adjustmentRoutes({ pool: parts.pool, key: parts.reports.key,
+        appendToLog: parts.appendToLog ?? configuredLogAppender(config) }),
       ledgerRoutes(parts.pool),
       reconciliationRoutes(parts.pool),
     ],

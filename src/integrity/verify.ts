@@ -67,7 +67,7 @@ const appendOnlyTables = ['ledger.raw_messages', 'ledger.journal_entries', 'ledg
   'ledger.key_rotations', 'ledger.report_runs', 'ledger.report_figures', 'ledger.report_files',
   'ledger.reconciliation_runs', 'ledger.reconciliation_items', 'ledger.reconciliation_resolutions',
   'access.identities', 'access.grants', 'access.grant_approvals', 'access.grant_revocations', 'access.tokens',
-  'access.token_revocations', 'access.audit_trail'];
+  'access.token_revocations', 'access.audit_trail', 'access.adjustment_requests', 'access.adjustment_approvals'];
 
 async function checkAppendOnly(pool: Pool): Promise<Check> {
   const problems: string[] = [];

@@ -14,6 +14,8 @@ import { scopeJson } from '../access-control/scope.ts';
 import { UserError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { Command } from './main.ts';
+import { checkRunParams, createRun } from '../reports/runs.ts';
+import { reportContext } from './report-commands.ts';
 import { withLedger, type Ledger } from './context.ts';
 
 const string = { type: 'string' } as const;
@@ -141,6 +143,19 @@ const token: Command = {
   }),
 };
 
+const review: Command = {
+  usage: 'ledger access review [--as-of TIME] [--json]',
+  options: { 'as-of': string },
+  positionals: 0,
+  run: ({ values, config }) => withLedger(config, {}, async (ledger) => {
+    const params = typeof values['as-of'] === 'string' ? { as_of: values['as-of'] } : {};
+    await checkRunParams('access-review', params);
+    const run = await createRun(await reportContext(ledger), { report: 'access-review', params,
+      requestedBy: hostSource(), now: new Date() });
+    return { json: run, text: [`access review ${run.run_id}`, ...Object.values(run.files)].join('\n') };
+  }),
+};
+
 const rolesCommand: Command = {
   usage: 'ledger access roles [--json]',
   options: {},
@@ -159,4 +174,5 @@ export const accessCommands: Record<string, Command> = {
   'access revoke': revoke,
   'access token': token,
   'access roles': rolesCommand,
+  'access review': review,
 };

@@ -13,7 +13,7 @@ const modules: ReadonlyArray<readonly [readonly string[], () => Promise<Table>]>
     () => import('./report-commands.ts').then((m) => m.reportCommands)],
   [['reconcile', 'reconcile resolve'], () => import('./reconcile-command.ts').then((m) => m.reconcileCommands)],
   [['access bootstrap', 'access users', 'access grant', 'access approve', 'access revoke', 'access token',
-    'access roles'], () => import('./access-commands.ts').then((m) => m.accessCommands)],
+    'access roles', 'access review'], () => import('./access-commands.ts').then((m) => m.accessCommands)],
 ];
 
 export const commandNames: readonly string[] = modules.flatMap(([names]) => names);

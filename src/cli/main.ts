@@ -63,7 +63,8 @@ function writesDataDir(name: string, values: ParsedArgs['values'], config: Confi
   if (config.databaseUrl === null) return true; // the embedded server keeps its data there
   switch (name) {
     case 'events publish': return config.kafkaBrokers === null;
-    case 'serve': case 'project': case 'checkpoint': case 'report run': case 'reconcile': case 'keys rotate': return true;
+    case 'serve': case 'project': case 'checkpoint': case 'report run': case 'reconcile': case 'keys rotate':
+    case 'access review': return true;
     case 'report render': return values.out === undefined;
     default: return false;
   }

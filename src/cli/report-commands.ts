@@ -8,8 +8,8 @@ import { closePeriod } from '../reports/periods.ts';
 import { figureLineage, type LineageLine } from '../reports/lineage.ts';
 import { checkFileAgainstManifest, manifestFileFrom } from '../reports/manifest.ts';
 import { reportFormats, type ReportFormat } from '../reports/render/types.ts';
-import { createRun, listRuns, loadRun, renderStoredRun, templateFor, type ReportContext } from '../reports/runs.ts';
-import { resolveParams, type RequestedParams } from '../reports/params.ts';
+import { checkRunParams, createRun, listRuns, loadRun, renderStoredRun, type ReportContext } from '../reports/runs.ts';
+import type { RequestedParams } from '../reports/params.ts';
 import { keyIdOf, readSigningKey } from '../signing/keys.ts';
 import { signingKeyForLedger } from '../signing/ledger-key.ts';
 import { loadTrustedKeys, readPublicKey, type TrustedKeys } from '../signing/trust.ts';
@@ -59,7 +59,7 @@ const runCommand: Command = {
       currency: values.currency as string | undefined, market: values.market as string | undefined,
     };
     // The person's mistakes first, before anything is opened: an unknown report, a 30 February.
-    resolveParams(await templateFor(positionals[0] as string), params);
+    await checkRunParams(positionals[0] as string, params);
     return withLedger(config, {}, (ledger) => runReport(ledger, values, positionals[0] as string, params));
   },
 };

@@ -15,7 +15,8 @@ import type { SigningKey } from '../signing/keys.ts';
 import { computeFigures, type ComputedFigure } from './compute.ts';
 import { layoutRun } from './layout.ts';
 import { buildManifest, signManifest, type Manifest, type ManifestFile } from './manifest.ts';
-import { resolveParams, type RequestedParams, type ResolvedParams } from './params.ts';
+import { parseAsOf, resolveParams, type RequestedParams, type ResolvedParams } from './params.ts';
+import { accessReviewInput, accessReviewReport } from '../access-control/review.ts';
 import { figureSubject } from './figures.ts';
 import { inScope } from '../access-control/scope.ts';
 import { detailRowsSource } from './detail.ts';
@@ -67,7 +68,41 @@ type Snapshot = {
   figures: ComputedFigure[];
 };
 
+/**
+ * Checks a run's parameters as a person gave them, before anything is opened: an unknown
+ * report, an impossible date, a currency that is not one are each a UserError naming it.
+ */
+export async function checkRunParams(report: string, params: RequestedParams, templatesDir?: string): Promise<void> {
+  if (report === accessReviewReport) {
+    accessReviewAsOf(params, new Date());
+    return;
+  }
+  resolveParams(await templateFor(report, templatesDir), params);
+}
+
+/** access-review takes `as_of` only (REPORTS.md); left out, it is the run's own instant. */
+function accessReviewAsOf(params: RequestedParams, now: Date): Date {
+  for (const name of Object.keys(params)) {
+    if (params[name] !== undefined && name !== 'as_of') {
+      throw new UserError('bad_param', `report ${accessReviewReport} takes as_of; not ${name}`, name);
+    }
+  }
+  return params.as_of === undefined ? now : new Date(parseAsOf(params.as_of));
+}
+
+/** The access review is read from the access tables, not the journal, and signed like every run. */
+async function createAccessReviewRun(ctx: ReportContext, request: RunRequest): Promise<RunFiles> {
+  const asOf = accessReviewAsOf(request.params, request.now);
+  const previous = await ctx.pool.query<{ run_id: string }>(`SELECT run_id FROM ledger.report_runs
+      WHERE report = $1 AND params = $2::jsonb ORDER BY run_seq DESC LIMIT 1`,
+  [accessReviewReport, JSON.stringify({ as_of: asOf.toISOString() })]);
+  const input = await accessReviewInput(ctx.pool, { runId: request.runId ?? randomUUID(), asOf,
+    requestedBy: request.requestedBy, generatedAt: request.now, supersedes: previous.rows[0]?.run_id ?? null });
+  return publishRenderedRun(ctx, input, request.outDir);
+}
+
 export async function createRun(ctx: ReportContext, request: RunRequest): Promise<RunFiles> {
+  if (request.report === accessReviewReport) return createAccessReviewRun(ctx, request);
   const source = await templateSourceFor(request.report, ctx.templatesDir);
   const { template } = source;
   const resolved = resolveParams(template, request.params);

@@ -77,6 +77,26 @@ describe('ledger access', () => {
     expect(trail.rows.every((r) => r.source.startsWith('cli:'))).toBe(true);
   });
 
+  it('renders the access review from exactly the grants and acts of this test, signed, in four formats', async () => {
+    const run = ok('access', 'review');
+    expect(Object.keys(run.files).sort()).toEqual(['csv', 'json', 'manifest', 'pdf', 'xlsx']);
+    const rendered = JSON.parse(await readFile(run.files.json, 'utf8')) as {
+      report: string; figures: Array<{ key: string; dims: Record<string, string>; value: string }> };
+    expect(rendered.report).toBe('access-review');
+    const value = (key: string, dims: Record<string, string>) =>
+      rendered.figures.find((f) => f.key === key && JSON.stringify(f.dims) === JSON.stringify(dims))?.value;
+    expect(value('grants_in_force', { role: 'admin' })).toBe('2');
+    expect(value('grants_in_force', { role: 'finance' })).toBe('0');
+    expect(value('holders', {})).toBe('2');
+    expect(Object.fromEntries(rendered.figures.filter((f) => f.key === 'acts').map((f) => [f.dims.action, f.value])))
+      .toEqual({ 'grant.approve_break_glass': '1', 'grant.create': '2', 'grant.refuse': '1',
+        'grant.refuse_approval': '1', 'grant.revoke': '1' });
+    const verified = spawnSync(process.execPath, ['bin/ledger.mjs', 'report', 'verify', run.files.xlsx, '--manifest',
+      run.files.manifest, '--json'], { env: { ...process.env, LEDGER_DATA_DIR: dataDir }, encoding: 'utf8' });
+    expect(verified.status, verified.stderr).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, run_id: run.run_id });
+  });
+
   it('keeps the README\'s permission table equal to the code\'s', async () => {
     const readme = await readFile(path.join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
     expect(readme).toContain(permissionTableMarkdown());

@@ -188,6 +188,7 @@ describe('ledger with bad input and an unusable data dir', () => {
         { args: ['keys', 'rotate'], ...both },
         { args: ['access', 'users'], ...reads },
         { args: ['access', 'roles'], writes: false, database: false },
+        { args: ['access', 'review'], ...both },
         { args: ['checkpoint'], ...both },
         { args: ['lineage', 'fig_none'], ...reads },
         { args: ['reconcile', '--date', '2026-10-01', '--processor', events, '--bank', events], ...both },

@@ -11,9 +11,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { allInScope, scopeCovers, type Scope } from '../../access-control/scope.ts';
 import { UserError } from '../../errors.ts';
-import { resolveParams } from '../../reports/params.ts';
 import { runSubjects, type ReportCurrencies } from '../../reports/run-scope.ts';
-import { createRun, listRuns, loadRun, loadTemplates, templateFor, type ReportContext, type StoredRun } from '../../reports/runs.ts';
+import {
+  checkRunParams, createRun, listRuns, loadRun, loadTemplates, type ReportContext, type StoredRun,
+} from '../../reports/runs.ts';
 import { decodeCursor, encodeCursor, isWholeNumber, pageLimit } from '../paging.ts';
 import { actorOf, callerScopes, recordBeforeResponding, type HttpApp } from '../server.ts';
 
@@ -104,7 +105,7 @@ export function reportRoutes(ctx: ReportContext) {
       }, { additionalProperties: false }) },
     }, async (request, reply) => {
       const params = request.body.params ?? {};
-      resolveParams(await templateFor(request.body.report, ctx.templatesDir), params); // 400 before anything
+      await checkRunParams(request.body.report, params, ctx.templatesDir); // 400 before anything
       const asked: Scope = { currencies: params.currency === undefined ? null : [params.currency as 'USD'],
         markets: params.market === undefined ? null : [params.market] };
       const grant = request.routeGrants.find((g) => scopeCovers(g.scope, asked));

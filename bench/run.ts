@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<void>> = {
   kafka: async () => (await import('./kafka.ts')).benchKafka(),
   reconcile: async () => (await import('./reconcile.ts')).benchReconcile(),
   reports: async () => (await import('./reports.ts')).benchReports(),
+  api: async () => (await import('./api.ts')).benchApi(),
 };
 
 export function machineLine(): string {

@@ -23,6 +23,8 @@ const benchKey = (() => {
   return { keyId: keyIdOf(publicKeyPem), privateKey, publicKeyPem };
 })();
 export const benchApprover = approverFor(benchKey);
+/** The same key as a report signer (api bench). */
+export const benchSigningKey = benchKey;
 export const benchTrustedKeys: TrustedKeys = {
   keys: [{ keyId: benchKey.keyId, publicKeyPem: benchKey.publicKeyPem, source: 'bench key' }],
 };

@@ -39,9 +39,22 @@ function capture(n: number, month: string): string {
 type Measured = { rps: number; p50: number; p99: number; errors: number };
 
 async function load(url: string, headers: Record<string, string>): Promise<Measured> {
-  const result = await autocannon({ url, connections, duration: durationS, headers });
+  const result = await autocannon({ url, connections, duration: durationS, headers, timeout: 120 });
   return { rps: Math.round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99,
     errors: result.errors + result.non2xx };
+}
+
+/** One client, one request at a time: the median of 5, in ms (what a person waits). */
+async function alone(url: string, headers: Record<string, string>): Promise<number> {
+  const times: number[] = [];
+  for (let n = 0; n < 5; n += 1) {
+    const started = performance.now();
+    const response = await fetch(url, { headers });
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`${url}: ${response.status}`);
+    times.push(performance.now() - started);
+  }
+  return Math.round(times.sort((a, b) => a - b)[2] as number);
 }
 
 function line(what: string, real: Measured, base: Measured): string {
@@ -94,6 +107,9 @@ export async function benchApi(): Promise<void> {
     const auth = { authorization: `Bearer ${token}` };
     try {
       const detailRun = detail.run_id;
+      process.stdout.write(`one client: lineage ${await alone(`${realUrl}/api/figures/${figure.id}/lineage`, auth)} ms ` +
+        `(baseline ${await alone(`${bareUrl}/lineage/${figure.id}`, {})} ms), runs list ` +
+        `${await alone(`${realUrl}/api/report-runs`, auth)} ms (baseline ${await alone(`${bareUrl}/runs`, {})} ms)\n`);
       process.stdout.write(`${line('lineage first page (100 lines)', await load(`${realUrl}/api/figures/${figure.id}/lineage`, auth),
         await load(`${bareUrl}/lineage/${figure.id}`, {}))}\n`);
       process.stdout.write(`${line('report-runs list', await load(`${realUrl}/api/report-runs`, auth),

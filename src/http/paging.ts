@@ -1,10 +1,18 @@
 // Every list is paged: `limit` (bounded by limits.pageRowsMax) and an opaque `cursor`
 // that the server made. A cursor is base64url JSON {v: 1, k: key}; anything else is a
 // 400 naming the field, never a database error.
+import { Type } from 'typebox';
 import { UserError } from '../errors.ts';
 import { limits } from '../limits.ts';
 
 export const pageRowsDefault = 100;
+const cursorCharactersMax = 600;
+
+/** The query string of a plain paged list: `limit` and `cursor`, nothing else. */
+export const PagingQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.pageRowsMax })),
+  cursor: Type.Optional(Type.String({ maxLength: cursorCharactersMax })),
+}, { additionalProperties: false });
 
 export function pageLimit(value: number | undefined): number {
   if (value === undefined) return pageRowsDefault;

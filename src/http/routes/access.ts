@@ -8,13 +8,9 @@ import {
 import { scopeJson } from '../../access-control/scope.ts';
 import { listGrants, listIdentities, type GrantRecord, type IdentityRecord } from '../../access-control/store.ts';
 import { UserError } from '../../errors.ts';
-import { decodeCursor, encodeCursor, isShortString, isWholeNumber, pageLimit } from '../paging.ts';
+import { decodeCursor, encodeCursor, isShortString, isWholeNumber, pageLimit, PagingQuery } from '../paging.ts';
 import { actorOf, type HttpApp } from '../server.ts';
 
-const Paging = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  cursor: Type.Optional(Type.String({ maxLength: 600 })),
-}, { additionalProperties: false });
 const GrantId = Type.Object({ id: Type.String({ pattern: '^grt_[0-9a-f]{24}$' }) });
 
 export function identityJson(identity: IdentityRecord) {
@@ -31,7 +27,7 @@ export function accessRoutes(ctx: AccessContext) {
   return (app: HttpApp) => {
     app.get('/api/access/users', {
       config: { permission: 'access:admin' },
-      schema: { tags: ['access'], querystring: Paging },
+      schema: { tags: ['access'], querystring: PagingQuery },
     }, async (request) => {
       const limit = pageLimit(request.query.limit);
       const after = decodeCursor(request.query.cursor, isShortString);
@@ -55,7 +51,7 @@ export function accessRoutes(ctx: AccessContext) {
 
     app.get('/api/access/grants', {
       config: { permission: 'access:admin' },
-      schema: { tags: ['access'], querystring: Paging },
+      schema: { tags: ['access'], querystring: PagingQuery },
     }, async (request) => {
       const limit = pageLimit(request.query.limit);
       const before = decodeCursor(request.query.cursor, isWholeNumber);

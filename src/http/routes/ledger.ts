@@ -13,7 +13,7 @@ import { accountByCode, type Dimension } from '../../ledger/chart.ts';
 import { currencies, minorToDecimalString, type CurrencyCode } from '../../ledger/money.ts';
 import { parseAsOf } from '../../reports/params.ts';
 import { SqlParams, windowSql } from '../../reports/query.ts';
-import { decodeCursor, encodeCursor, pageLimit } from '../paging.ts';
+import { decodeCursor, encodeCursor, pageLimit, PagingQuery } from '../paging.ts';
 import { callerScopes, grantInScope, type HttpApp } from '../server.ts';
 
 const dimValue = Type.Optional(Type.String({ minLength: 1, maxLength: 200 }));
@@ -26,10 +26,6 @@ const BalanceQuery = Type.Object({
   owner_id: dimValue, rental_id: dimValue, driver_id: dimValue, market: dimValue, processor: dimValue,
 }, { additionalProperties: false });
 
-const Paging = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  cursor: Type.Optional(Type.String({ maxLength: 600 })),
-}, { additionalProperties: false });
 
 const balanceDims: readonly Dimension[] = ['owner_id', 'rental_id', 'driver_id', 'market', 'processor'];
 
@@ -109,7 +105,7 @@ export function ledgerRoutes(pool: Pool) {
 
     app.get('/api/quarantine', {
       config: { permission: 'ledger:read' },
-      schema: { tags: ['ledger'], querystring: Paging },
+      schema: { tags: ['ledger'], querystring: PagingQuery },
     }, async (request) => {
       const limit = pageLimit(request.query.limit);
       const after = decodeCursor(request.query.cursor, isQuarantineKey);

@@ -15,13 +15,9 @@ import { isUserError, UserError } from '../../errors.ts';
 import type { CurrencyCode } from '../../ledger/money.ts';
 import { money } from '../../reconciliation/record.ts';
 import { resolveBreak } from '../../reconciliation/store.ts';
-import { decodeCursor, encodeCursor, isWholeNumber, pageLimit } from '../paging.ts';
+import { decodeCursor, encodeCursor, isWholeNumber, pageLimit, PagingQuery } from '../paging.ts';
 import { actorOf, grantInScope, type HttpApp } from '../server.ts';
 
-const Paging = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  cursor: Type.Optional(Type.String({ maxLength: 600 })),
-}, { additionalProperties: false });
 const uuidPattern = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const RunId = Type.Object({ id: Type.String({ pattern: uuidPattern }) });
 const BreakId = Type.Object({ id: Type.String({ pattern: '^brk_[0-9a-f]{24}$' }) });
@@ -108,7 +104,7 @@ export function reconciliationRoutes(pool: Pool) {
   return (app: HttpApp) => {
     app.get('/api/reconciliation-runs', {
       config: { permission: 'reconciliation:read' },
-      schema: { tags: ['reconciliation'], querystring: Paging },
+      schema: { tags: ['reconciliation'], querystring: PagingQuery },
     }, async (request) => {
       const limit = pageLimit(request.query.limit);
       const after = decodeCursor(request.query.cursor, isRunKey);
@@ -129,7 +125,7 @@ export function reconciliationRoutes(pool: Pool) {
 
     app.get('/api/reconciliation-runs/:id', {
       config: { permission: 'reconciliation:read' },
-      schema: { tags: ['reconciliation'], params: RunId, querystring: Paging },
+      schema: { tags: ['reconciliation'], params: RunId, querystring: PagingQuery },
     }, async (request) => {
       const limit = pageLimit(request.query.limit);
       const afterItem = decodeCursor(request.query.cursor, isWholeNumber);

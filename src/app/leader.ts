@@ -10,7 +10,8 @@
 // a key of its own (see src/reports/scheduler.ts, src/reconciliation/nightly.ts).
 import type { Client, Pool } from '../db/database.ts';
 import { invariant } from '../errors.ts';
-import { backoffDelayMs, sleepMs, type Backoff } from './retry.ts';
+import { backoffDelayMs, type Backoff } from './retry.ts';
+import { sleepMs } from '../sleep.ts';
 
 /**
  * pg_advisory_lock key of the leader. Taken keys: 7_347_001 migrations (migrate.ts),

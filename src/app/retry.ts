@@ -1,7 +1,7 @@
 // The one retry policy of the service's background work (the leader lock's connection,
 // and whatever else the application layer keeps alive): wait, doubling, up to a cap. The
 // projector's batch retries live with the consumer (src/log/kafka) because they are part
-// of its fencing; everything src/app starts uses this.
+// of its fencing; everything src/app starts uses this. The wait itself is src/sleep.ts.
 import { invariant } from '../errors.ts';
 
 export type Backoff = { readonly initialMs: number; readonly maxMs: number };
@@ -11,21 +11,4 @@ export function backoffDelayMs(policy: Backoff, attempt: number): number {
   invariant(Number.isInteger(attempt) && attempt >= 1, 'a retry attempt counts from 1');
   invariant(policy.initialMs > 0 && policy.maxMs >= policy.initialMs, 'a backoff grows from a positive start');
   return Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(attempt - 1, 30));
-}
-
-/** Waits `ms`, or less when `signal` aborts first (a stop never waits out a backoff). */
-export function sleepMs(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) {
-      resolve();
-      return;
-    }
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

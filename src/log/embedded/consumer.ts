@@ -2,6 +2,7 @@
 // assigned. Progress belongs to the handler (its nextOffset is what PostgreSQL stored),
 // so the consumer keeps no position of its own beyond what the handler last returned.
 import { UserError, invariant } from '../../errors.ts';
+import { sleepMs } from '../../sleep.ts';
 import type { ConsumeOptions, LogConsumer, PartitionBatch } from '../types.ts';
 import { PartitionReader, type ReaderOptions } from './reader.ts';
 import { readTopicPartitions, topicMissing } from './store.ts';
@@ -188,16 +189,3 @@ function checkStartOffset(
   }
 }
 
-/** Resolves after `durationMs`, or at once when the signal aborts. */
-function sleepMs(durationMs: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, durationMs);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -4,6 +4,7 @@
 // SASL (config.ts, LEDGER_KAFKA_*) are applied here to every client this program makes;
 // a refused password or an untrusted certificate is no reason to wait: it fails at once.
 import type { ConnectionOptions } from 'node:tls';
+import { sleepMs } from '../../sleep.ts';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type logCreator } from 'kafkajs';
 import type { KafkaSecurity } from '../../config.ts';
 import { UserError, invariant } from '../../errors.ts';
@@ -230,16 +231,3 @@ function errorChain(error: unknown): Error[] {
   return chain;
 }
 
-/** Resolves after `durationMs`, or at once when the signal aborts. */
-export function sleepMs(durationMs: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, durationMs);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

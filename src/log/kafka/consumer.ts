@@ -34,7 +34,8 @@ import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage }
 import { PartitionAssigners } from 'kafkajs';
 import { UserError, invariant } from '../../errors.ts';
 import type { ConsumeOptions, LogConsumer, LogMessage, TopicPartition } from '../types.ts';
-import { awaitBrokers, describeKafkaError, sleepMs, type KafkaClientOptions } from './client.ts';
+import { awaitBrokers, describeKafkaError, type KafkaClientOptions } from './client.ts';
+import { sleepMs } from '../../sleep.ts';
 import { Slots } from '../slots.ts';
 import { OffsetMirror } from './mirror.ts';
 import { firstHole, planAhead, planBatch, takeChunk, type BatchPlan, type FetchedRange } from './positions.ts';

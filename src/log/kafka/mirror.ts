@@ -4,7 +4,7 @@
 // from the offset PostgreSQL stores. So a mirror commit may lag, fail or be skipped
 // without harm, and it is kept off the batch path: commits run one at a time in the
 // background, each carrying the newest offset of every partition noted since the last.
-import { sleepMs } from './client.ts';
+import { sleepMs } from '../../sleep.ts';
 
 type PartitionOffset<T> = { topic: string; partition: number; offset: T };
 export type MirrorCommit = (offsets: ReadonlyArray<PartitionOffset<string>>) => Promise<void>;

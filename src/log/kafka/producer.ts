@@ -10,7 +10,8 @@ import {
 import { UserError, invariant } from '../../errors.ts';
 import { limits } from '../../limits.ts';
 import type { LogProducer, PublishRecord } from '../types.ts';
-import { awaitBrokers, describeKafkaError, kafkaLimits, sleepMs, type KafkaClientOptions } from './client.ts';
+import { awaitBrokers, describeKafkaError, kafkaLimits, type KafkaClientOptions } from './client.ts';
+import { sleepMs } from '../../sleep.ts';
 
 /**
  * Bytes of values per partition in one produce request. The broker refuses a record batch

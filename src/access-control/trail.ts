@@ -36,17 +36,36 @@ export function trailHashInput(seq: number, record: TrailRecord, previousHash: B
 
 /** Appends within the caller's transaction; the row is committed with what it records. */
 export async function appendTrail(client: Client, record: TrailRecord): Promise<TrailRow> {
+  return (await appendTrailRecords(client, [record]))[0] as TrailRow;
+}
+
+/**
+ * Appends several records, in order, within the caller's transaction: one lock, one read
+ * of the chain's head and one INSERT for all of them (the trail writer's batches).
+ */
+export async function appendTrailRecords(client: Client, records: readonly TrailRecord[]): Promise<TrailRow[]> {
+  if (records.length === 0) return [];
   await client.query('SELECT pg_advisory_xact_lock($1)', [trailLockKey]);
   const last = await client.query<{ seq: string; hash: Buffer }>(
     'SELECT seq, hash FROM access.audit_trail ORDER BY seq DESC LIMIT 1');
-  const seq = last.rows[0] === undefined ? 1 : Number(last.rows[0].seq) + 1;
-  const previousHash = last.rows[0]?.hash ?? trailGenesisHash;
-  const hash = sha256(trailHashInput(seq, record, previousHash));
+  let seq = last.rows[0] === undefined ? 0 : Number(last.rows[0].seq);
+  let previousHash = last.rows[0]?.hash ?? trailGenesisHash;
+  const rows: TrailRow[] = [];
+  const values: unknown[] = [];
+  const tuples: string[] = [];
+  for (const record of records) {
+    seq += 1;
+    const hash = sha256(trailHashInput(seq, record, previousHash));
+    rows.push({ ...record, seq, previousHash, hash });
+    const at = values.length;
+    tuples.push(`(${Array.from({ length: 10 }, (_, n) => `$${at + n + 1}`).join(', ')})`);
+    values.push(seq, record.at, record.actor, record.action, record.object, record.grantId, record.source,
+      JSON.stringify(record.detail), previousHash, hash);
+    previousHash = hash;
+  }
   await client.query(`INSERT INTO access.audit_trail (seq, at, actor, action, object, grant_id, source, detail,
-      previous_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-  [seq, record.at, record.actor, record.action, record.object, record.grantId, record.source,
-    JSON.stringify(record.detail), previousHash, hash]);
-  return { ...record, seq, previousHash, hash };
+      previous_hash, hash) VALUES ${tuples.join(', ')}`, values);
+  return rows;
 }
 
 type StoredRow = {

@@ -5,7 +5,7 @@
 // token is even looked at, so guessing is bounded.
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Pool } from '../db/database.ts';
-import { grantsOf, findIdentityForOidc, identityForToken, type GrantRecord, type IdentityRecord } from '../access-control/store.ts';
+import { callerForToken, grantsOf, findIdentityForOidc, type GrantRecord, type IdentityRecord } from '../access-control/store.ts';
 import { tokenLookupHash } from '../access-control/tokens.ts';
 
 export type Caller = {
@@ -31,15 +31,18 @@ export function makeAuthenticator(pool: Pool, oidc: OidcSettings | null): Authen
       : jwks !== null && oidc !== null ? await byJwt(pool, jwks, oidc, presented) : null;
     if (identity === null) return { failure: 'unknown, expired or revoked token' };
     if (identity.failure !== undefined) return { failure: identity.failure };
-    const caller: Caller = { identity: identity.identity, via: identity.via, grants: await grantsOf(pool, identity.identity.id) };
+    const caller: Caller = { identity: identity.identity, via: identity.via,
+      grants: identity.grants ?? await grantsOf(pool, identity.identity.id) };
     return caller;
   };
 }
 
 async function byToken(pool: Pool, presented: string, at: Date) {
   const hash = tokenLookupHash(presented);
-  const found = hash === null ? null : await identityForToken(pool, hash, at);
-  return found === null ? null : { identity: found.identity, via: 'token' as const, failure: undefined };
+  // The token's identity and grants in one query: every API request pays for this.
+  const found = hash === null ? null : await callerForToken(pool, hash, at);
+  return found === null ? null
+    : { identity: found.identity, via: 'token' as const, failure: undefined, grants: found.grants };
 }
 
 async function byJwt(pool: Pool, jwks: JWTVerifyGetKey, oidc: OidcSettings, presented: string) {
@@ -54,7 +57,7 @@ async function byJwt(pool: Pool, jwks: JWTVerifyGetKey, oidc: OidcSettings, pres
   const email = claims.email_verified === true && typeof claims.email === 'string' ? claims.email : null;
   const identity = await findIdentityForOidc(pool, claims.sub, email);
   return identity === null ? { failure: 'OIDC subject is not a known identity' } as const
-    : { identity, via: 'oidc' as const, failure: undefined };
+    : { identity, via: 'oidc' as const, failure: undefined, grants: null };
 }
 
 /** Failed authentications per client address, in a fixed window; bounded in size. */

@@ -17,6 +17,7 @@ import type { Subject } from '../access-control/scope.ts';
 import type { Clock } from '../access-control/service.ts';
 import type { GrantRecord } from '../access-control/store.ts';
 import { appendTrail, type TrailRecord } from '../access-control/trail.ts';
+import { trailWriterFor } from '../access-control/trail-writer.ts';
 import { withTransaction, type Pool } from '../db/database.ts';
 import { UserError } from '../errors.ts';
 import { limits } from '../limits.ts';
@@ -168,13 +169,13 @@ export function actorOf(request: FastifyRequest, grant?: GrantRecord | null) {
 }
 
 /**
- * Appends the request's trail record in a transaction of its own, committed before the
- * response: when the trail cannot be written, the request fails with 503 and nothing of
- * what it would have shown is sent.
+ * Appends the request's trail record in a transaction of its own (shared with the records
+ * of concurrent requests: trail-writer.ts), committed before the response: when the trail
+ * cannot be written, the request fails with 503 and nothing of what it would have shown is sent.
  */
 export async function recordBeforeResponding(pool: Pool, record: TrailRecord): Promise<void> {
   try {
-    await withTransaction(pool, (client) => appendTrail(client, record));
+    await trailWriterFor(pool).append(record);
   } catch (error) {
     throw Object.assign(new UserError('trail_unavailable', 'the audit trail cannot be written just now; nothing was ' +
       'served; try again shortly'), { cause: error });

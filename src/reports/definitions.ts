@@ -94,9 +94,15 @@ export type RunIdentity = { readonly run_id: string; readonly report: string; re
 export async function runDefinitions(pool: Pool, run: RunIdentity, dir: string = defaultTemplatesDir): Promise<RunDefinitions> {
   const found = await pool.query<{ definitions: string }>(`SELECT d.definitions FROM ledger.run_definitions r
     JOIN ledger.report_definitions d USING (definitions_sha256) WHERE r.run_id = $1`, [run.run_id]);
-  const row = found.rows[0];
-  if (row !== undefined) {
-    const template = parseTemplate(`the definitions of run ${run.run_id}`, JSON.parse(row.definitions));
+  return definitionsOfRun(run, found.rows[0]?.definitions ?? null, dir);
+}
+
+/** As runDefinitions, from the stored definitions' text already read (null: the run stored none). */
+export async function definitionsOfRun(
+  run: RunIdentity, stored: string | null, dir: string = defaultTemplatesDir,
+): Promise<RunDefinitions> {
+  if (stored !== null) {
+    const template = parseTemplate(`the definitions of run ${run.run_id}`, JSON.parse(stored));
     if (template.report !== run.report || template.version !== run.template_version) {
       throw new UserError('definitions_mismatch', `run ${run.run_id} records ${run.report} template version ` +
         `${run.template_version} but its stored definitions are ${template.report} version ${template.version}; ` +

@@ -17,8 +17,8 @@ import {
 } from './query.ts';
 import { resolveParams } from './params.ts';
 import { canonicalJson } from '../ledger/canonical.ts';
-import { runDefinitions, type RunIdentity } from './definitions.ts';
-import { loadRun } from './runs.ts';
+import { definitionsOfRun, type RunIdentity } from './definitions.ts';
+import type { Manifest } from './manifest.ts';
 import type { FigureDef, GroupDim, Template } from './template.ts';
 
 export type LineageLine = {
@@ -41,28 +41,48 @@ type Term = { def: FigureDef; sign: 1n | -1n; key: string };
 export type LineageOptions = {
   /** Where today's templates are, for a run made before runs stored their definitions. */
   readonly templatesDir?: string;
+  /**
+   * Told the figure's dims (as stored) and report before anything else of it is read or
+   * checked; throws to refuse (the API's scope: out of scope reads as absent).
+   */
+  readonly authorize?: (figure: { dims: Record<string, string>; report: string }) => void;
+};
+
+/** All a lineage page needs of its figure, its run and its kept sum: one round trip. */
+type FigureRow = {
+  run_id: string; key: string; value: string; kind: string; definition: FigureDef; dims: Record<string, string>;
+  report: string; manifest: string; definitions: string | null; sum_value: string | null;
 };
 
 export async function figureLineage(
   pool: Pool, id: string, page: { limit?: number; cursor?: string | null } = {}, options: LineageOptions = {},
 ): Promise<Lineage> {
   const limit = Math.min(Math.max(page.limit ?? 100, 1), limits.pageRowsMax);
-  const cursor = decodeCursor(page.cursor ?? null);
-  const found = await pool.query<{ run_id: string; key: string; value: string; kind: string; definition: FigureDef }>(
-    'SELECT run_id, key, value, kind, definition FROM ledger.report_figures WHERE figure_id = $1', [id]);
+  // Named, so each connection plans its five joins once.
+  const found = await pool.query<FigureRow>({ name: 'reports.lineage_figure', text: `SELECT f.run_id, f.key, f.value, f.kind, f.definition, f.dims, r.report,
+      r.manifest, d.definitions, s.sum_value
+    FROM ledger.report_figures f JOIN ledger.report_runs r USING (run_id)
+    LEFT JOIN ledger.run_definitions rd USING (run_id)
+    LEFT JOIN ledger.report_definitions d USING (definitions_sha256)
+    LEFT JOIN ledger.figure_lineage_sums s ON s.figure_id = f.figure_id
+    WHERE f.figure_id = $1`, values: [id] });
   const row = found.rows[0];
   if (row === undefined) throw new UserError('not_found', `no figure ${JSON.stringify(id)}`);
-  const run = await loadRun(pool, row.run_id);
-  if (run.header.report === 'reconciliation') {
+  options.authorize?.({ dims: row.dims, report: row.report });
+  const cursor = decodeCursor(page.cursor ?? null);
+  if (row.report === 'reconciliation') {
     throw new UserError('no_lineage', `figure ${id} counts a reconciliation run's outcomes; the run's Breaks section ` +
       'gives each item\'s lineage (journal entry and log position, or file and line)');
   }
-  const dims = run.figures.find((f) => f.id === id)?.dims ?? {};
-  const { template, terms } = await figureDefinitions(pool, { ...run.header, run_id: row.run_id }, row, options);
-  const params = resolveParams(template, run.header.params).run;
+  const manifest = JSON.parse(row.manifest) as Manifest;
+  const header = manifest.run;
+  // Dims come from the manifest (canonical key order), not from jsonb, which reorders keys.
+  const dims = manifest.figures.find((f) => f.id === id)?.dims ?? {};
+  const { template, terms } = await figureDefinitions(pool, { ...header, run_id: row.run_id }, row, options);
+  const params = resolveParams(template, header.params).run;
   if (cursor.term >= terms.length) throw badCursor(page.cursor ?? '');
   const currency = (dims.currency ?? template.currency ?? 'USD') as CurrencyCode;
-  const context = { pool, params, dims, watermark: run.header.watermark, currencyFilter: template.currency };
+  const context = { pool, params, dims, watermark: header.watermark, currencyFilter: template.currency };
   const lines: LineageLine[] = [];
   let next: string | null = null;
   for (let t = cursor.term; t < terms.length && lines.length < limit; t += 1) {
@@ -79,13 +99,13 @@ export async function figureLineage(
     }
   }
   const kind = row.kind;
-  const sum = await lineageSum(pool, id, async () => {
+  const sum = row.sum_value ?? await lineageSum(pool, id, async () => {
     let total = 0n;
     for (const term of terms) total += term.sign * (await termSum(context, term));
     return kind === 'money' ? toDecimalString(fromMinor(currency, total)) : total.toString();
   });
   return {
-    figure: { id, key: row.key, dims, run_id: row.run_id, report: run.header.report },
+    figure: { id, key: row.key, dims, run_id: row.run_id, report: row.report },
     value: row.value,
     terms: terms.length > 1 || terms[0]?.sign === -1n
       ? terms.map((term) => ({ figure_id: figureId(row.run_id, term.key, dims), key: term.key, sign: term.sign === 1n ? 1 : -1 }))
@@ -98,10 +118,10 @@ export async function figureLineage(
 
 /** The run's template and the figure's terms, from the definitions the run used. */
 async function figureDefinitions(
-  pool: Pool, run: RunIdentity, row: { key: string; definition: FigureDef },
+  pool: Pool, run: RunIdentity, row: { key: string; definition: FigureDef; definitions: string | null },
   options: LineageOptions,
 ): Promise<{ template: Template; terms: Term[] }> {
-  const definitions = await runDefinitions(pool, run, options.templatesDir);
+  const definitions = await definitionsOfRun(run, row.definitions, options.templatesDir);
   const { template } = definitions;
   const section = template.sections.find((s) => s.figures.some((f) => f.key === row.key));
   const terms = termsOf(row.definition, section?.figures ?? []);
@@ -179,20 +199,26 @@ async function termLines(
   const p = new SqlParams();
   const entries = term.def.measure === 'count_entries';
   const where = whereFor(context, term.def, p);
-  const position = `e.topic, e.partition, e."offset", encode(r.value_sha256, 'hex') AS message_sha256`;
-  const sql = entries
+  // The page's keys first (a LIMIT in keyset order over the lines and their entries), and
+  // only the page's rows then join the raw archive for their message's hash: the archive
+  // is read for 100 rows, not for every line of the figure.
+  const page = entries
     ? `SELECT e.entry_id, NULL::int AS line_no, e.event_id, e.event_type, NULL AS account, NULL AS side,
-         NULL AS amount_minor, e.subject_currency AS currency, ${term.sign}::bigint AS contribution, ${position}
-       FROM ledger.journal_entries e JOIN ledger.raw_messages r USING (topic, partition, "offset")
+         NULL AS amount_minor, e.subject_currency AS currency, ${term.sign}::bigint AS contribution,
+         e.topic, e.partition, e."offset"
+       FROM ledger.journal_entries e
        WHERE ${where}${after === null ? '' : ` AND e.entry_id > ${p.add(after[0])}::uuid`}
        ORDER BY e.entry_id LIMIT ${limit}`
     : `SELECT l.entry_id, l.line_no, e.event_id, e.event_type, l.account, l.side, l.amount_minor, l.currency,
-         ${term.sign}::bigint * (${contributionSql(term.def)}) AS contribution, ${position}
+         ${term.sign}::bigint * (${contributionSql(term.def)}) AS contribution, e.topic, e.partition, e."offset"
        FROM ledger.journal_lines l JOIN ledger.journal_entries e USING (entry_id)
-         JOIN ledger.raw_messages r ON (r.topic, r.partition, r."offset") = (e.topic, e.partition, e."offset")
        WHERE ${where}${after === null ? ''
          : ` AND (l.entry_id, l.line_no) > (${p.add(after[0])}::uuid, ${p.add(after[1])}::smallint)`}
        ORDER BY l.entry_id, l.line_no LIMIT ${limit}`;
+  const sql = `WITH page AS (${page})
+    SELECT page.*, encode(r.value_sha256, 'hex') AS message_sha256
+      FROM page JOIN ledger.raw_messages r USING (topic, partition, "offset")
+     ORDER BY page.entry_id, page.line_no`;
   const result = await context.pool.query<Record<string, string | number | null>>(sql, p.values);
   return result.rows.map((r) => toLine(r, entries));
 }

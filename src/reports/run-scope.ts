@@ -15,11 +15,21 @@ export async function runSubjects(
        FROM ledger.report_figures f JOIN ledger.report_runs r USING (run_id)
       WHERE f.run_id = ANY($1::uuid[])`, [runIds]);
   const subjects = new Map<string, Subject[]>(runIds.map((id) => [id, []]));
-  for (const row of rows.rows) {
-    const currency = row.currency ?? currencies.get(row.report) ?? null;
-    subjects.get(row.run_id)?.push({
-      currency: currency === 'USD' || currency === 'CAD' ? currency : null, market: row.market,
-    });
-  }
+  for (const row of rows.rows) subjects.get(row.run_id)?.push(subjectOf(row.report, row, currencies));
   return subjects;
+}
+
+/** A listed run's subjects, from the figure dims listRuns read with it (`figureDims`). */
+export function listedRunSubjects(
+  run: { report: string; figure_dims?: ReadonlyArray<{ currency: string | null; market: string | null }> },
+  currencies: ReportCurrencies,
+): Subject[] {
+  if (run.figure_dims === undefined) throw new Error('invariant violated: the run was listed without its figure dims');
+  return run.figure_dims.map((pair) => subjectOf(run.report, pair, currencies));
+}
+
+function subjectOf(report: string, dims: { currency: string | null; market: string | null },
+  currencies: ReportCurrencies): Subject {
+  const currency = dims.currency ?? currencies.get(report) ?? null;
+  return { currency: currency === 'USD' || currency === 'CAD' ? currency : null, market: dims.market };
 }

@@ -319,11 +319,22 @@ export type RunSummary = {
   requested_by: string; supersedes: string | null;
 };
 
-/** Runs, newest first; `beforeSeq` pages on (the run_seq of the last run of the previous page). */
-export async function listRuns(pool: Pool, limit: number, beforeSeq?: number) {
+/** A listed run's figures' distinct (currency, market) dims: what its scope is made of (run-scope.ts). */
+export type FigureDimPair = { currency: string | null; market: string | null };
+
+/**
+ * Runs, newest first; `beforeSeq` pages on (the run_seq of the last run of the previous
+ * page). With `figureDims`, each run also carries its figures' distinct (currency, market)
+ * in the same query, for the API's scope filter.
+ */
+export async function listRuns(pool: Pool, limit: number, beforeSeq?: number, options: { figureDims?: boolean } = {}) {
   const bounded = Math.min(Math.max(limit, 1), limits.pageRowsMax);
-  const result = await pool.query<RunSummary & { generated_at: Date; run_seq: string }>(
-    `SELECT run_id, run_seq, report, params, generated_at, requested_by, supersedes FROM ledger.report_runs
+  const dims = options.figureDims === true
+    ? `, (SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('currency', f.dims->>'currency',
+          'market', f.dims->>'market')), '[]') FROM ledger.report_figures f WHERE f.run_id = r.run_id) AS figure_dims`
+    : '';
+  const result = await pool.query<RunSummary & { generated_at: Date; run_seq: string; figure_dims?: FigureDimPair[] }>(
+    `SELECT run_id, run_seq, report, params, generated_at, requested_by, supersedes${dims} FROM ledger.report_runs r
       WHERE ($2::bigint IS NULL OR run_seq < $2::bigint) ORDER BY run_seq DESC LIMIT $1`,
     [bounded, beforeSeq ?? null]);
   return result.rows.map((r) => ({ ...r, run_seq: Number(r.run_seq), generated_at: new Date(r.generated_at).toISOString() }));

@@ -11,7 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { allInScope, scopeCovers, type Scope } from '../../access-control/scope.ts';
 import { UserError } from '../../errors.ts';
-import { runSubjects, type ReportCurrencies } from '../../reports/run-scope.ts';
+import { listedRunSubjects, runSubjects, type ReportCurrencies } from '../../reports/run-scope.ts';
 import {
   checkRunParams, createRun, listRuns, loadRun, loadTemplates, type ReportContext, type StoredRun,
 } from '../../reports/runs.ts';
@@ -61,13 +61,15 @@ export function reportRoutes(ctx: ReportContext) {
       let more = true;
       // Out of scope is absent, never counted: a page is filled from as many runs as it takes (bounded).
       for (let scanned = 0; scanned < listScanPagesMax && more && items.length < limit; scanned += 1) {
-        const raw = await listRuns(ctx.pool, limit, before);
+        // Each run with its figures' dims, in one query: its scope needs no second one.
+        const raw = await listRuns(ctx.pool, limit, before, { figureDims: true });
         const page = raw.filter((r) => request.query.report === undefined || r.report === request.query.report);
         more = raw.length === limit;
         before = raw.at(-1)?.run_seq ?? before;
-        const seen = await visible(request, page.map((r) => r.run_id));
+        const scopes = callerScopes(request);
         for (const run of page) {
-          if (seen.has(run.run_id) && items.length < limit) items.push({ ...summaryJson(run), seq: run.run_seq });
+          const seen = listedRunSubjects(run, currencies).every((s) => scopes.some((sc) => allInScope(sc, [s])));
+          if (seen && items.length < limit) items.push({ ...summaryJson(run), seq: run.run_seq });
         }
       }
       const last = items.at(-1);

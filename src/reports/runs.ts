@@ -333,9 +333,11 @@ export async function listRuns(pool: Pool, limit: number, beforeSeq?: number, op
     ? `, (SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('currency', f.dims->>'currency',
           'market', f.dims->>'market')), '[]') FROM ledger.report_figures f WHERE f.run_id = r.run_id) AS figure_dims`
     : '';
-  const result = await pool.query<RunSummary & { generated_at: Date; run_seq: string; figure_dims?: FigureDimPair[] }>(
-    `SELECT run_id, run_seq, report, params, generated_at, requested_by, supersedes${dims} FROM ledger.report_runs r
+  // Named (each connection plans it once): the API lists runs on every page of its list.
+  const result = await pool.query<RunSummary & { generated_at: Date; run_seq: string; figure_dims?: FigureDimPair[] }>({
+    name: dims === '' ? 'reports.list_runs' : 'reports.list_runs_with_dims',
+    text: `SELECT run_id, run_seq, report, params, generated_at, requested_by, supersedes${dims} FROM ledger.report_runs r
       WHERE ($2::bigint IS NULL OR run_seq < $2::bigint) ORDER BY run_seq DESC LIMIT $1`,
-    [bounded, beforeSeq ?? null]);
+    values: [bounded, beforeSeq ?? null] });
   return result.rows.map((r) => ({ ...r, run_seq: Number(r.run_seq), generated_at: new Date(r.generated_at).toISOString() }));
 }

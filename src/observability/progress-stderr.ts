@@ -2,7 +2,7 @@
 // there). A command shows one line rewritten in place, and only when stderr is a terminal;
 // the service (`ledger serve`) writes a log line instead, JSON when stderr is not a terminal.
 import { performance } from 'node:perf_hooks';
-import { ProgressMeter, progressLine } from './progress.ts';
+import { ProgressMeter, progressJson, progressLine } from './progress.ts';
 
 export type ProgressSink = {
   /** How much is done (absolute), and the total when known. */
@@ -58,15 +58,9 @@ export function logProgress(
         const extra = Object.entries(detail()).map(([k, v]) => `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
         stream.write(`${[progressLine(label, snapshot), ...extra].join('; ')}\n`);
       } else {
-        stream.write(`${JSON.stringify({ level: 'info', msg: label, ...rounded(snapshot), ...detail() })}\n`);
+        stream.write(`${JSON.stringify({ level: 'info', msg: label, ...progressJson(snapshot), ...detail() })}\n`);
       }
     },
     finish() { /* a service's log has no last line to draw */ },
   };
-}
-
-function rounded(s: ReturnType<ProgressMeter['snapshot']>) {
-  return { done: s.done, total: s.total, unit: s.unit,
-    rate_per_second: s.rate_per_second === null ? null : Math.round(s.rate_per_second),
-    eta_seconds: s.eta_seconds === null ? null : Math.round(s.eta_seconds) };
 }

@@ -101,6 +101,13 @@ export class ProgressMeter {
 
 const samplesPerWindow = 20;
 
+/** As the API and the service's log show it: whole units, whole seconds. */
+export function progressJson(s: ProgressSnapshot) {
+  return { done: s.done, total: s.total, unit: s.unit,
+    rate_per_second: s.rate_per_second === null ? null : Math.round(s.rate_per_second),
+    eta_seconds: s.eta_seconds === null ? null : Math.ceil(s.eta_seconds) };
+}
+
 /** `projecting: 12,000 of 48,000 messages (25%), 4,000 messages/s, ETA 9s`. */
 export function progressLine(label: string, s: ProgressSnapshot): string {
   const of = s.total === null ? '' : ` of ${count(s.total)}`;

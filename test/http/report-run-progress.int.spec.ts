@@ -3,6 +3,7 @@
 // made slow deterministically: the test holds locks it must wait for, first before it
 // renders (the checkpoint's FOR SHARE on ledger.log_partitions), then after (the INSERT
 // into ledger.report_runs), and looks at GET while the run waits on each.
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app/http.ts';
@@ -11,6 +12,8 @@ import { loadConfig } from '../../src/config.ts';
 import { generateEventStream } from '../../src/generator/index.ts';
 import type { HttpApp } from '../../src/http/server.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
+import { reportFormats } from '../../src/reports/render/types.ts';
+import { renderStoredRun } from '../../src/reports/runs.ts';
 import { createTestLedger, type TestLedger } from '../support/ledger.ts';
 import { testApprover } from '../support/keys.ts';
 import { reportContext } from '../support/reports.ts';
@@ -107,5 +110,8 @@ describe('a running report run shows its progress', () => {
       published = await get(id);
     }
     expect(published).toMatchObject({ status: 'published', progress: null });
+    // Counting the rows as they were rendered changed no byte: rendered again, the files are the same.
+    await expect(renderStoredRun(await reportContext(ledger), id, path.join(ledger.dataDir, 'again'), reportFormats))
+      .resolves.toMatchObject({ run_id: id });
   });
 });

@@ -3,6 +3,8 @@
 // made slow deterministically: the test holds locks it must wait for, first before it
 // renders (the checkpoint's FOR SHARE on ledger.log_partitions), then after (the INSERT
 // into ledger.report_runs), and looks at GET while the run waits on each.
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +12,7 @@ import { buildApp } from '../../src/app/http.ts';
 import { bootstrapAdmin, createIdentity, grantRole, issueTokenFor } from '../../src/access-control/service.ts';
 import { loadConfig } from '../../src/config.ts';
 import { generateEventStream } from '../../src/generator/index.ts';
+import { documentedResponses } from '../../src/http/responses.ts';
 import type { HttpApp } from '../../src/http/server.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { reportFormats } from '../../src/reports/render/types.ts';
@@ -66,11 +69,18 @@ describe('a running report run shows its progress', () => {
     throw new Error(`no session waited on ${pattern}`);
   }
 
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  const documented = ajv.compile(documentedResponses['GET /api/report-runs/:id']?.[200] as object);
+
+  /** The run as GET answers it, held to the answer responses.ts documents. */
   const get = async (id: string) => {
     const response = await app.inject({ method: 'GET', url: `/api/report-runs/${id}`,
       headers: { authorization: `Bearer ${token}` } });
     expect(response.statusCode, response.body).toBe(200);
-    return response.json<{ status: string; progress: Record<string, unknown> | null }>();
+    const body = response.json<{ status: string; progress: Record<string, unknown> | null }>();
+    expect(documented(body), `${ajv.errorsText(documented.errors)}: ${response.body.slice(0, 300)}`).toBe(true);
+    return body;
   };
 
   it('from nothing rendered, to every row rendered, to published', async () => {

@@ -11,7 +11,7 @@ export type ProgressSink = {
   finish(): void;
 };
 
-type Stream = Pick<NodeJS.WriteStream, 'write' | 'isTTY'>;
+type Stream = Pick<NodeJS.WriteStream, 'write' | 'isTTY'> & { readonly columns?: number };
 
 /**
  * A line rewritten in place with \r, at most one per second, and a final line with a
@@ -29,14 +29,19 @@ export function terminalProgress(
     update(done, total) {
       meter.update(done, total);
       const line = finished ? null : meter.line();
-      if (line !== null) stream.write(`\r${line}\x1b[K`);
+      if (line !== null) stream.write(`\r${fitted(line, stream.columns)}\x1b[K`);
     },
     finish() {
       if (finished) return;
       finished = true;
-      stream.write(`\r${meter.finalLine()}\x1b[K\n`);
+      stream.write(`\r${fitted(meter.finalLine(), stream.columns)}\x1b[K\n`);
     },
   };
+}
+
+/** A line that wraps could not be rewritten by \r: cut to the terminal's width when it is known. */
+function fitted(line: string, columns: number | undefined): string {
+  return columns === undefined || columns < 20 || line.length < columns ? line : `${line.slice(0, columns - 2)}…`;
 }
 
 /**

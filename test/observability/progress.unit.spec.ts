@@ -97,6 +97,12 @@ describe('progress on stderr', () => {
     expect(tty.written[1]).toMatch(/^\rpublishing: 10 lines in .*\n$/);
   });
 
+  it('cuts the line to the terminal\'s width, so that \\r can rewrite it', () => {
+    const narrow = { ...stream(true), columns: 30 };
+    terminalProgress('publishing', 'lines', { stream: narrow })?.update(1_000_000, 2_000_000);
+    expect(narrow.written[0]).toBe('\rpublishing: 1,000,000 of 2,0…\x1b[K');
+  });
+
   it('shows nothing when stderr is no terminal, or with --json', () => {
     expect(terminalProgress('publishing', 'lines', { stream: stream(false) })).toBeNull();
     expect(terminalProgress('publishing', 'lines', { stream: stream(true), json: true })).toBeNull();

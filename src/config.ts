@@ -41,7 +41,7 @@ export type Config = {
   /** Reconciliation: the grace window and the bank date tolerance, in days (RECONCILIATION.md: 2 and 3). */
   readonly reconGraceDays: number;
   readonly reconToleranceDays: number;
-  /** Where people reach the service; report files link figures to `${publicUrl}/api/figures/…`. */
+  /** Where people reach the service; report files link figures to their pages, `${publicUrl}/figures/…`. */
   readonly publicUrl: string;
   /** Messages per projector transaction (LEDGER_BATCH_MESSAGES, at most limits.batchMessagesMax). */
   readonly batchMessagesMax: number;

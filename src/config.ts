@@ -58,6 +58,8 @@ export type Config = {
   readonly leaderPollMs: number;
   /** The report schedule (LEDGER_SCHEDULE_FILE, default reports-templates/schedule.json). */
   readonly scheduleFile: string | null;
+  /** Web pages: a browser session ends after this many minutes without a request (LEDGER_SESSION_IDLE_MINUTES, default 30). */
+  readonly sessionIdleMinutes: number;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -91,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     leaderPollMs: parseInteger('LEDGER_LEADER_POLL_MS', env.LEDGER_LEADER_POLL_MS ?? '10000', 100, 60_000),
     scheduleFile: scheduleFile === null ? null : path.resolve(scheduleFile),
     publicUrl: (nonEmpty(env.LEDGER_PUBLIC_URL) ?? `http://localhost:${env.PORT ?? '8080'}`).replace(/\/+$/, ''),
+    sessionIdleMinutes: parseInteger('LEDGER_SESSION_IDLE_MINUTES', env.LEDGER_SESSION_IDLE_MINUTES ?? '30', 1, 1440),
   };
 }
 

@@ -20,6 +20,10 @@ import type { ReportContext } from '../reports/runs.ts';
 import { reconciliationRoutes } from '../http/routes/reconciliation.ts';
 import { buildHttpServer, type HttpApp } from '../http/server.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { sha256 } from '../ledger/canonical.ts';
+import { signBytes } from '../signing/keys.ts';
+import { webRoutes, type WebContext } from '../web/index.ts';
+import { pageSupport } from '../web/support.ts';
 
 export const serviceVersion = '0.1.0';
 
@@ -54,9 +58,10 @@ export type BuildOptions = {
 export async function buildApp(config: Config, parts: HttpParts, options: BuildOptions = {}): Promise<HttpApp> {
   const logger = options.logger === false ? false as const
     : pino({ level: process.env.LEDGER_LOG_LEVEL ?? 'info', base: { service: 'ledger' } }, pino.destination(2));
+  const web = webContext(config, parts);
   return buildHttpServer({
     pool: parts.pool, clock: parts.clock, logger, version: serviceVersion, oidc: await oidcSettings(config),
-    metricsScrapeToken: config.metricsScrapeToken,
+    metricsScrapeToken: config.metricsScrapeToken, pages: pageSupport(web.sessions),
     ...(options.onRoute === undefined ? {} : { onRoute: options.onRoute }),
     routes: [
       healthRoutes(parts.pool, serviceVersion),
@@ -69,8 +74,19 @@ export async function buildApp(config: Config, parts: HttpParts, options: BuildO
         appendToLog: parts.appendToLog ?? configuredLogAppender(config) }),
       ledgerRoutes(parts.pool),
       reconciliationRoutes(parts.pool),
+      webRoutes(web),
     ],
   });
+}
+
+function webContext(config: Config, parts: HttpParts): WebContext {
+  return {
+    pool: parts.pool, clock: parts.clock, reports: parts.reports,
+    sessions: { pool: parts.pool, idleSeconds: config.sessionIdleMinutes * 60,
+      publicUrlIsHttps: config.publicUrl.startsWith('https:') },
+    // Ed25519 signatures are deterministic: every machine holding the ledger's key derives the same CSRF key.
+    csrfKey: sha256(signBytes(parts.reports.key, 'ledger web pages: CSRF token key, version 1').toString('base64')),
+  };
 }
 
 /** The issuer's JWKS address: as configured, else from its discovery document. */

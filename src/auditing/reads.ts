@@ -6,6 +6,7 @@
 import type { Pool } from '../db/database.ts';
 import { fromMinor, toDecimalString, type CurrencyCode } from '../ledger/money.ts';
 import type { CheckpointBody } from '../ledger/merkle.ts';
+import type { CheckpointFile } from '../integrity/checkpoints.ts';
 import { rowFromStored, type TrailRow } from '../access-control/trail.ts';
 import type { FigureDef } from '../reports/template.ts';
 
@@ -153,4 +154,14 @@ export async function readTrail(pool: Pool, filter: TrailFilter, beforeSeq: numb
        AND ($6::timestamptz IS NULL OR at < $6)
      ORDER BY seq DESC LIMIT $7`, [beforeSeq, filter.actor, filter.action, filter.object, filter.from, filter.to, limit]);
   return rows.rows.map(rowFromStored);
+}
+
+/** One checkpoint, with the file `ledger checkpoint` exports for it (format ledger-checkpoint/1). */
+export async function readCheckpoint(pool: Pool, checkpointId: number): Promise<(CheckpointSummary & { file: CheckpointFile }) | null> {
+  const found = await pool.query<CheckpointRow>(`SELECT ${checkpointColumns} WHERE c.checkpoint_id = $1`, [checkpointId]);
+  const row = found.rows[0];
+  if (row === undefined) return null;
+  const summary = checkpointFrom(row);
+  return { ...summary, file: { format: 'ledger-checkpoint/1', checkpoint_id: summary.checkpointId,
+    body: JSON.parse(row.body) as CheckpointBody, signature: summary.signatureBase64, public_key_pem: row.public_key_pem } };
 }

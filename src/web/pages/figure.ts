@@ -44,7 +44,7 @@ export const figurePages: PageModule = async (app: HttpApp, web: WebContext) => 
         detail: { lines: lineage.lines.length, cursor: page.cursor } });
     }
     const currency = figure.dims.currency ?? currencyOf(figure.report);
-    return figurePage(request, reply, figure, currency, lineage);
+    return figurePage(request, reply, figure, currency, lineage, request.query);
   });
 };
 
@@ -61,9 +61,11 @@ async function lineageOrReason(web: WebContext, id: string, page: { limit: numbe
   }
 }
 
+type PageQuery = { readonly limit?: number | undefined; readonly cursor?: string | undefined };
+
 function figurePage(
-  request: FastifyRequest<{ Querystring: { limit?: number; cursor?: string } }>, reply: FastifyReply,
-  figure: FigureRecord, currency: string | null, lineage: Lineage | { reason: string },
+  request: FastifyRequest, reply: FastifyReply, figure: FigureRecord, currency: string | null,
+  lineage: Lineage | { reason: string }, query: PageQuery,
 ) {
   const value = figure.kind === 'money' ? amountCell(figure.value, currency)
     : html`<td class="amount">${groupDigits(figure.value)}</td>`;
@@ -82,7 +84,7 @@ function figurePage(
     <section aria-labelledby="definition-heading"><h2 id="definition-heading">Its definition, as the run recorded it</h2>
     <pre class="json" tabindex="0">${JSON.stringify(figure.definition, null, 2)}</pre></section>
     <section aria-labelledby="lineage-heading"><h2 id="lineage-heading">Its lineage</h2>
-    ${'reason' in lineage ? html`<p class="empty">${lineage.reason}</p>` : lineageSection(request, figure, currency, lineage)}
+    ${'reason' in lineage ? html`<p class="empty">${lineage.reason}</p>` : lineageSection(query, figure, currency, lineage)}
     </section>`;
   return sendPage(request, reply, { title: `Figure ${figure.key}`, body });
 }
@@ -116,19 +118,16 @@ function lineRow(line: LineageLine, count: boolean): Html {
     <td><code title="${line.message_sha256}">${shortHash(line.message_sha256)}</code></td></tr>`;
 }
 
-function lineageSection(
-  request: FastifyRequest<{ Querystring: { limit?: number; cursor?: string } }>,
-  figure: FigureRecord, currency: string | null, lineage: Lineage,
-): Html {
+function lineageSection(pageQuery: PageQuery, figure: FigureRecord, currency: string | null, lineage: Lineage): Html {
   const count = figure.kind !== 'money';
-  const query = { limit: request.query.limit === undefined ? undefined : String(request.query.limit) };
+  const query = { limit: pageQuery.limit === undefined ? undefined : String(pageQuery.limit) };
   const path = `/figures/${figure.figureId}`;
   return html`${sumCheck(figure, currency, lineage)}${termsNote(lineage)}
-    ${table(html`Journal ${count ? 'entries' : 'lines'} of ${figure.key}${request.query.cursor === undefined ? ' (first page)'
+    ${table(html`Journal ${count ? 'entries' : 'lines'} of ${figure.key}${pageQuery.cursor === undefined ? ' (first page)'
       : ' (a later page)'}`, ['Entry', 'Event', 'Account', 'Side', html`<span class="amount">Amount</span>`,
       html`<span class="amount">Counts as</span>`, 'Log position', 'Message SHA-256'],
     lineage.lines.map((line) => lineRow(line, count)),
     'No journal lines make up this figure: its value is zero, and nothing was booked that matches its definition.')}
-    <nav aria-label="Lineage pages" class="pager">${request.query.cursor === undefined ? ''
+    <nav aria-label="Lineage pages" class="pager">${pageQuery.cursor === undefined ? ''
       : html`<a href="${path}">First page</a> `}${nextPageLink(path, query, lineage.next_cursor)}</nav>`;
 }

@@ -1,5 +1,9 @@
 // Every group of web pages, registered in this order. To add a group: write a PageModule
 // (src/web/layout.ts shows one) and append it here.
 import type { PageModule } from '../index.ts';
+import { figurePages } from './figure.ts';
+import { recordPages } from './records.ts';
+import { trailPages } from './trail.ts';
+import { verificationPages } from './verification.ts';
 
-export const pageModules: PageModule[] = [];
+export const pageModules: PageModule[] = [figurePages, recordPages, verificationPages, trailPages];

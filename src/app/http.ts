@@ -13,6 +13,7 @@ import { ledgerRoutes } from '../http/routes/ledger.ts';
 import { metricsRoutes } from '../http/routes/metrics.ts';
 import { lineageRoutes } from '../http/routes/lineage.ts';
 import { reportRoutes } from '../http/routes/reports.ts';
+import { OnDemandRuns } from '../reports/on-demand.ts';
 import { adjustmentRoutes } from '../http/routes/adjustments.ts';
 import { openLog } from '../log/open.ts';
 import { publishLines } from '../log/publish.ts';
@@ -69,7 +70,7 @@ export async function buildApp(config: Config, parts: HttpParts, options: BuildO
       accessRoutes({ pool: parts.pool, clock: parts.clock }),
       auditRoutes(parts.pool),
       metricsRoutes(parts.metrics),
-      reportRoutes(parts.reports),
+      reportRoutes(parts.reports, web.onDemand),
       lineageRoutes(parts.pool, parts.reports.templatesDir),
       adjustmentRoutes({ pool: parts.pool, key: parts.reports.key,
         appendToLog: parts.appendToLog ?? configuredLogAppender(config) }),
@@ -84,7 +85,7 @@ export async function buildApp(config: Config, parts: HttpParts, options: BuildO
 
 function webContext(config: Config, parts: HttpParts): WebContext {
   return {
-    pool: parts.pool, clock: parts.clock, reports: parts.reports,
+    pool: parts.pool, clock: parts.clock, reports: parts.reports, onDemand: new OnDemandRuns(parts.reports),
     sessions: { pool: parts.pool, idleSeconds: config.sessionIdleMinutes * 60,
       publicUrlIsHttps: config.publicUrl.startsWith('https:') },
     // Ed25519 signatures are deterministic: every machine holding the ledger's key derives the same CSRF key.

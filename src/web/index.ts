@@ -15,6 +15,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import type { Clock } from '../access-control/service.ts';
 import type { Pool } from '../db/database.ts';
 import type { HttpApp } from '../http/server.ts';
+import type { OnDemandRuns } from '../reports/on-demand.ts';
 import type { ReportContext } from '../reports/runs.ts';
 import { assetRoutes } from './assets.ts';
 import { csrfUserInfo } from './layout.ts';
@@ -26,6 +27,8 @@ export type WebContext = {
   readonly pool: Pool;
   readonly clock: Clock;
   readonly reports: ReportContext;
+  /** Runs on demand: one instance with the API's, so each sees the other's runs in progress. */
+  readonly onDemand: OnDemandRuns;
   readonly sessions: SessionSettings;
   /** The HMAC key CSRF tokens are bound to sessions with; the same on every machine of one ledger. */
   readonly csrfKey: Buffer;

@@ -3,7 +3,8 @@
 import type { PageModule } from '../index.ts';
 import { figurePages } from './figure.ts';
 import { recordPages } from './records.ts';
+import { runPages } from './runs.ts';
 import { trailPages } from './trail.ts';
 import { verificationPages } from './verification.ts';
 
-export const pageModules: PageModule[] = [figurePages, recordPages, verificationPages, trailPages];
+export const pageModules: PageModule[] = [runPages, figurePages, recordPages, verificationPages, trailPages];

@@ -138,11 +138,15 @@ function readFlow(cookie: string | undefined, at: Date, sign: (payload: string) 
 async function identityFromCallback(
   web: WebContext, settings: OidcLoginSettings, configuration: client.Configuration, request: FastifyRequest, flow: Flow,
 ): Promise<{ identityId: string } | { failure: string }> {
-  let claims: client.IDToken | undefined;
+  let claims: { sub?: unknown; email?: unknown; email_verified?: unknown } | undefined;
   try {
     const tokens = await client.authorizationCodeGrant(configuration, new URL(request.url, settings.redirectUrl),
       { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce, idTokenExpected: true });
     claims = tokens.claims();
+    // A strictly conforming issuer puts the scope's claims (email) in UserInfo, not in the ID token.
+    if (claims !== undefined && claims.email === undefined && typeof claims.sub === 'string') {
+      claims = { ...claims, ...await client.fetchUserInfo(configuration, tokens.access_token, claims.sub) };
+    }
   } catch (error) {
     const described = error as { error?: string; error_description?: string; code?: string; message?: string };
     return { failure: `the issuer's answer was refused (${described.error_description ?? described.error

@@ -16,7 +16,10 @@ const require = createRequire(import.meta.url);
 export async function launchBrowser(): Promise<Browser> {
   const sparticuz = process.env.CHROME_PATH === undefined ? (await import('@sparticuz/chromium')).default : null;
   const executablePath = process.env.CHROME_PATH ?? await (sparticuz as NonNullable<typeof sparticuz>).executablePath();
-  return chromium.launch({ executablePath, headless: true, args: sparticuz === null ? [] : sparticuz.args });
+  // Its args are made for AWS Lambda; --single-process there makes the browser die when a
+  // context closes (measured here: the next newPage fails), and journeys use several contexts.
+  const args = sparticuz === null ? [] : sparticuz.args.filter((arg) => arg !== '--single-process');
+  return chromium.launch({ executablePath, headless: true, args });
 }
 
 /** A fresh context (its own cookies) whose relative URLs resolve against the service. */

@@ -25,6 +25,7 @@ import { sha256 } from '../ledger/canonical.ts';
 import { signBytes } from '../signing/keys.ts';
 import { webRoutes, type WebContext } from '../web/index.ts';
 import { pageSupport } from '../web/support.ts';
+import { oidcLoginRoutes } from '../web/oidc.ts';
 
 export const serviceVersion = '0.1.0';
 
@@ -76,6 +77,8 @@ export async function buildApp(config: Config, parts: HttpParts, options: BuildO
       ledgerRoutes(parts.pool),
       reconciliationRoutes(parts.pool),
       webRoutes(web),
+      ...(config.oidc?.login == null ? [] : [oidcLoginRoutes({ issuer: config.oidc.issuer, ...config.oidc.login,
+        redirectUrl: `${config.publicUrl}/login/oidc/callback` }, web)]),
     ],
   });
 }

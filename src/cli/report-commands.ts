@@ -25,7 +25,7 @@ export async function reportContext(ledger: Ledger): Promise<ReportContext> {
     pool: ledger.db.pool,
     key: await signingKeyForLedger(ledger.db.pool, config),
     dataDir: config.dataDir,
-    lineageBaseUrl: `${config.publicUrl}/api/figures`,
+    lineageBaseUrl: `${config.publicUrl}/figures`,
   };
 }
 

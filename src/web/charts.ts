@@ -27,14 +27,14 @@ export type BarSeries = { readonly label: string; readonly values: ReadonlyArray
 
 /** Grouped vertical bars: one group per category (month), one bar per series (market). */
 export function groupedBars(
-  title: string, categories: readonly string[], series: readonly BarSeries[], unit: string,
+  title: string, categories: readonly string[], series: readonly BarSeries[], unit: string, exponent = 2,
 ): Html {
   const width = 720;
   const height = 300;
   const left = 90;
   const bottom = 40;
   const plotHeight = height - bottom - 20;
-  const minors = series.map((s) => s.values.map((v) => (v === null ? 0n : toMinor(v))));
+  const minors = series.map((s) => s.values.map((v) => (v === null ? 0n : toMinor(v, exponent))));
   const max = minors.flat().reduce((m, v) => (v > m ? v : m), 0n);
   const groupWidth = (width - left - 10) / Math.max(categories.length, 1);
   const barWidth = Math.max(4, (groupWidth - 12) / Math.max(series.length, 1));
@@ -47,7 +47,7 @@ export function groupedBars(
   }));
   const labels = categories.map((category, c) => html`<text x="${(left + c * groupWidth + groupWidth / 2).toFixed(1)}"
     y="${height - bottom + 18}" text-anchor="middle">${category}</text>`);
-  const maxText = groupDigits(minorToDecimalString(max, 2));
+  const maxText = groupDigits(minorToDecimalString(max, exponent));
   return html`<figure class="chart"><svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${title}">
     <title>${title}</title>
     <line class="grid" x1="${left}" x2="${width - 10}" y1="20" y2="20"/>

@@ -54,7 +54,7 @@ function configuredLogAppender(config: Config): (line: string) => Promise<void> 
 export type BuildOptions = {
   readonly logger?: false;
   /** Told of every route as it is registered, with its declared permission (the route matrix). */
-  readonly onRoute?: (route: { method: string; url: string; permission: string }) => void;
+  readonly onRoute?: (route: { method: string; url: string; permission: string; page: boolean }) => void;
 };
 
 export async function buildApp(config: Config, parts: HttpParts, options: BuildOptions = {}): Promise<HttpApp> {

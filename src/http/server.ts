@@ -71,7 +71,7 @@ export type HttpDependencies = {
   /** LEDGER_METRICS_TOKEN: a Prometheus scraper's bearer token for /metrics alone; null for none. */
   readonly metricsScrapeToken?: string | null;
   /** Told of every route as it is registered (tests enumerate them for the route matrix). */
-  readonly onRoute?: (route: { method: string; url: string; permission: string }) => void;
+  readonly onRoute?: (route: { method: string; url: string; permission: string; page: boolean }) => void;
   /** Failed authentications allowed per client per window before 429 (default 10 per minute). */
   readonly authFailuresMax?: number;
   /** The web pages' sessions and error pages (src/web/support.ts); null: an API alone. */
@@ -135,7 +135,8 @@ export async function buildHttpServer(deps: HttpDependencies): Promise<HttpApp> 
     if (permission !== 'public' && !isPermission(permission) && route.url !== '*') {
       throw new Error(`invariant violated: route ${route.method} ${route.url} declares no permission`);
     }
-    for (const method of [route.method].flat()) deps.onRoute?.({ method, url: route.url, permission: String(permission) });
+    for (const method of [route.method].flat()) deps.onRoute?.({ method, url: route.url, permission: String(permission),
+      page: route.config?.page === true });
   });
   // Before the guard: its answers (401, 403, redirects) carry the security headers and it reads cookies.
   await app.register(cookie, { parseOptions: {} });

@@ -9,5 +9,5 @@ import { runPages } from './runs.ts';
 import { trailPages } from './trail.ts';
 import { verificationPages } from './verification.ts';
 
-export const pageModules: PageModule[] = [runPages, reconciliationPages, adminPages, figurePages, recordPages,
-  verificationPages, trailPages];
+export const pageModules: PageModule[] = [runPages, figurePages, recordPages, verificationPages, trailPages,
+  reconciliationPages, adminPages];

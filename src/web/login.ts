@@ -98,7 +98,7 @@ export function loginRoutes(app: HttpApp, web: WebContext): void {
       if (request.caller === null) return reply.redirect('/login', 303);
       const first = navLinks.find((l) => may(request, l.permission));
       if (first !== undefined) return reply.redirect(first.href, 303);
-      return sendPage(request, reply, { title: 'Nothing to show yet', body: html`<p class="empty">You hold no grant
-        in force. Ask an administrator for a role (finance, auditor, viewer) and log in again.</p>` });
+      return sendPage(request, reply, { title: 'Nothing to show yet', body: html`<p class="empty">${'You hold no grant in ' +
+        'force. Ask an administrator for a role (finance, auditor, viewer); it works from your next page.'}</p>` });
     });
 }

@@ -47,4 +47,50 @@ describe('web pages by role', () => {
     expect(cad.statusCode).toBe(200);
     expect(cad.body).not.toMatch(/\bUSD\b/);
   });
+
+  it('renders the pages each role may open, with a nav of only those, and a 403 page for the rest', async () => {
+    const allowed: Record<string, string[]> = {
+      fin: ['/runs', '/runs/new', '/reconciliation'], cadfin: ['/runs', '/runs/new', '/reconciliation'],
+      aud: ['/runs', '/reconciliation'], view: ['/runs'], admin: ['/admin/users', '/admin/grants'],
+    };
+    const every = ['/runs', '/runs/new', '/reconciliation', '/admin/users', '/admin/grants'];
+    for (const [who, urls] of Object.entries(allowed)) {
+      for (const url of every) {
+        const response = await page(who, url);
+        if (urls.includes(url)) {
+          expect(response.statusCode, `${who} ${url}`).toBe(200);
+          expect(response.body).toContain(`<a href="${url}" aria-current="page">`);
+        } else {
+          expect(response.statusCode, `${who} ${url}`).toBe(403);
+          expect(response.body).toMatch(/holds no grant in force with [a-z]+:[a-z]+/);
+          expect(response.body).not.toContain(`<a href="${url}"`);
+        }
+      }
+    }
+    const none = await page('newbie', '/');
+    expect(none.statusCode).toBe(200);
+    expect(none.body).toContain('You hold no grant in force');
+  });
+
+  it('shows an admin the approve button only for someone else\'s pending grant', async () => {
+    const made = await world.app.inject({ method: 'GET', url: '/admin/grants', headers: { cookie: jars.admin?.header() ?? '' } });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(made.body)?.[1] as string;
+    const posted = await world.app.inject({ method: 'POST', url: '/admin/grants', headers: { cookie: jars.admin?.header() ?? '',
+      'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ user: 'view', role: 'auditor', expires: new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10), reason: 'audit', _csrf: csrf }).toString() });
+    expect(posted.statusCode).toBe(303);
+    const pendingRow = (body: string) => /<tr><td class="mono">(grt_[0-9a-f]{24})<\/td><td>view<\/td><td>auditor<\/td>[\s\S]*?<\/tr>/.exec(body);
+    const mine = pendingRow((await page('admin', '/admin/grants')).body);
+    expect(mine?.[0]).toContain('you made this grant');
+    expect(mine?.[0]).not.toContain('/approve');
+    const theirs = pendingRow((await page('admin2', '/admin/grants')).body);
+    expect(theirs?.[0]).toContain(`action="/admin/grants/${mine?.[1]}/approve"`);
+  });
+
+  it('says what to do when a list is empty', async () => {
+    const filtered = await page('fin', '/runs?report=gl-detail');
+    expect(filtered.body).toContain('No runs match these filters.');
+    const recon = await page('fin', '/reconciliation');
+    expect(recon.body).toContain('No reconciliation run in your scope yet.');
+  });
 });

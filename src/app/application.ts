@@ -1,36 +1,85 @@
-// What a command works with: the database (migrated), the log, the signing key. Opened
-// in one place, closed in one place.
+// The one place that builds the service from its config: the database (migrated, then the
+// service's own login), the log and the projector over it, the report context (the
+// signing key, the data dir), the schedulers and the HTTP application. `ledger serve`
+// (src/app/service.ts), every CLI command and the tests open it the same way, so a
+// report run from the shell, the API and the scheduler is made by the same parts.
+// Opened in one place, closed in one place.
 import type { Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import { writeCheckpoint } from '../integrity/checkpoints.ts';
 import { openLog } from '../log/open.ts';
 import { runProjector, type ProgressReport, type ProjectorResult } from '../projector/projector.ts';
+import type { ReportContext } from '../reports/runs.ts';
+import type { ScheduleFile } from '../reports/schedule.ts';
 import { signingKeyForLedger } from '../signing/ledger-key.ts';
 import { loadTrustedKeys } from '../signing/trust.ts';
+import type { HttpApp } from '../http/server.ts';
+import { createMetrics, type Metrics } from '../observability/metrics.ts';
+import { buildApp, type BuildOptions } from './http.ts';
+import type { LeaderWork } from './leader.ts';
+import { startSchedulers } from './schedulers.ts';
 
-export type Ledger = {
+export type Application = {
   readonly config: Config;
   readonly db: Database;
+  /** The instant every decision of this process is taken at (tests pass a controlled one). */
+  readonly clock: () => Date;
+  /** What report runs are made and signed with: the service's key, data dir and lineage address. */
+  reportContext(): Promise<ReportContext>;
+  /** Projects until caught up (or, following, until the signal), with signed checkpoints. */
+  project(options: ProjectOptions): Promise<ProjectorResult>;
+  /** The HTTP application (API and pages), built but not listening: `inject` in tests, `listen` in serve. */
+  http(options?: BuildOptions & { metrics?: Metrics }): Promise<HttpApp>;
+  /** What the leader election starts each time this process leads: the report schedule and the nightly reconciliation. */
+  leaderWork(schedule: ScheduleFile, say: (line: string) => void): Promise<() => LeaderWork>;
   close(): Promise<void>;
 };
 
+export type OpenOptions = {
+  /** Migrate as the owner first (default); `false` for commands that must not change the schema. */
+  readonly migrate?: boolean;
+  readonly clock?: () => Date;
+};
+
 /** Migrates (as the owner, unless told not to), then works as the service's own login. */
-export async function openLedger(config: Config, options: { migrate?: boolean } = {}): Promise<Ledger> {
+export async function openApplication(config: Config, options: OpenOptions = {}): Promise<Application> {
   const db = await openDatabase(config, {
     log: process.env.LEDGER_DEBUG === '1' ? (line) => process.stderr.write(`postgres: ${line}\n`) : () => undefined,
     migrate: options.migrate !== false,
   });
-  return { config, db, close: () => db.close() };
+  const clock = options.clock ?? (() => new Date());
+  let reports: Promise<ReportContext> | null = null;
+  const application: Application = {
+    config, db, clock,
+    reportContext: () => (reports ??= (async () => ({
+      pool: db.pool,
+      key: await signingKeyForLedger(db.pool, config),
+      dataDir: config.dataDir,
+      lineageBaseUrl: `${config.publicUrl}/figures`,
+    }))()),
+    project: (projectOptions) => projectOnce(application, projectOptions),
+    http: async (buildOptions = {}) => {
+      const { metrics, ...rest } = buildOptions;
+      return buildApp(config, { pool: db.pool, metrics: metrics ?? createMetrics(db.pool), clock,
+        reports: await application.reportContext() }, rest);
+    },
+    leaderWork: async (schedule, say) => {
+      const reports = await application.reportContext();
+      return () => startSchedulers({ reports, schedule, config, say });
+    },
+    close: () => db.close(),
+  };
+  return application;
 }
 
-export async function withLedger<T>(
-  config: Config, options: { migrate?: boolean }, work: (ledger: Ledger) => Promise<T>,
+export async function withApplication<T>(
+  config: Config, options: OpenOptions, work: (application: Application) => Promise<T>,
 ): Promise<T> {
-  const ledger = await openLedger(config, options);
+  const application = await openApplication(config, options);
   try {
-    return await work(ledger);
+    return await work(application);
   } finally {
-    await ledger.close();
+    await application.close();
   }
 }
 
@@ -42,9 +91,8 @@ export type ProjectOptions = {
   onBatch?: (report: ProgressReport) => void;
 };
 
-/** Projects until caught up (or, following, until the signal), with signed checkpoints. */
-export async function projectOnce(ledger: Ledger, options: ProjectOptions): Promise<ProjectorResult> {
-  const { config, db } = ledger;
+async function projectOnce(application: Application, options: ProjectOptions): Promise<ProjectorResult> {
+  const { config, db } = application;
   const log = await openLog(config);
   const key = await signingKeyForLedger(db.pool, config);
   const trustedKeys = await loadTrustedKeys(config, key);

@@ -15,6 +15,7 @@ import { signingKeyForLedger } from '../signing/ledger-key.ts';
 import { loadTrustedKeys } from '../signing/trust.ts';
 import type { HttpApp } from '../http/server.ts';
 import { createMetrics, type Metrics } from '../observability/metrics.ts';
+import { logProgress, terminalProgress } from '../observability/progress-stderr.ts';
 import { buildApp, type BuildOptions } from './http.ts';
 import type { LeaderWork } from './leader.ts';
 import { startSchedulers } from './schedulers.ts';
@@ -85,7 +86,12 @@ export async function withApplication<T>(
 
 export type ProjectOptions = {
   follow: boolean;
-  progress: boolean;
+  /**
+   * 'terminal': one line rewritten in place on stderr, only when it is a terminal (the CLI,
+   * without --json); 'log': the service's log line every 2 s (JSON unless stderr is a
+   * terminal); 'none'.
+   */
+  progress: 'terminal' | 'log' | 'none';
   signal?: AbortSignal;
   /** Told of every committed batch (the service's metrics). */
   onBatch?: (report: ProgressReport) => void;
@@ -107,7 +113,7 @@ async function projectOnce(application: Application, options: ProjectOptions): P
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   }
-  const progress = options.progress ? progressReporter() : undefined;
+  const progress = options.progress === 'none' ? null : await projectorProgress(application, log, options.progress);
   try {
     return await runProjector({
       pool: db.pool, consumer, topics: config.topics, follow: options.follow, signal: controller.signal, trustedKeys,
@@ -116,12 +122,13 @@ async function projectOnce(application: Application, options: ProjectOptions): P
         threads: { count: config.projectorThreads, databaseUrl: db.serviceUrl, databaseRole: null },
       }),
       checkpoint: async () => { await writeCheckpoint(db.pool, key, config.dataDir, new Date()); },
-      ...(progress === undefined && options.onBatch === undefined ? {} : { onBatch: (report: ProgressReport) => {
+      ...(progress === null && options.onBatch === undefined ? {} : { onBatch: (report: ProgressReport) => {
         progress?.(report);
         options.onBatch?.(report);
       } }),
     });
   } finally {
+    progress?.finish();
     if (ownSignals) {
       process.removeListener('SIGTERM', stop);
       process.removeListener('SIGINT', stop);
@@ -132,32 +139,44 @@ async function projectOnce(application: Application, options: ProjectOptions): P
   }
 }
 
-const progressIntervalMs = 2_000;
-
 /**
- * Per-partition lag and throughput: a line on a terminal, a JSON log line otherwise, at
- * most one every progressIntervalMs, on stderr so that --json output stays clean.
+ * Messages projected by this run, of a total that is what the log held beyond the
+ * committed offsets when it started (each topic's end offsets minus ledger.log_partitions)
+ * and grows with what is appended meanwhile: each batch tells its partition's high
+ * watermark. The service's log line also names the lag per partition.
  */
-export function progressReporter(): (report: ProgressReport) => void {
+async function projectorProgress(
+  application: Application, log: Awaited<ReturnType<typeof openLog>>, mode: 'terminal' | 'log',
+): Promise<((report: ProgressReport) => void) & { finish(): void } | null> {
   const lag = new Map<string, number>();
-  let posted = 0;
-  let lastAt = Date.now();
-  let postedAtLast = 0;
-  return (report) => {
-    lag.set(`${report.topic}/${report.partition}`, report.highWatermark - report.nextOffset);
-    posted += report.counts.posted + report.counts.duplicates + report.counts.quarantined;
-    const now = Date.now();
-    if (now - lastAt < progressIntervalMs) return;
-    const perSecond = Math.round(((posted - postedAtLast) * 1000) / (now - lastAt));
-    lastAt = now;
-    postedAtLast = posted;
-    const lags = Object.fromEntries([...lag.entries()].sort());
-    if (process.stderr.isTTY) {
-      const shown = Object.entries(lags).map(([p, l]) => `${p}:${l}`).join(' ');
-      process.stderr.write(`projecting: ${posted} messages, ${perSecond}/s; lag ${shown}\n`);
-    } else {
-      process.stderr.write(`${JSON.stringify({ level: 'info', msg: 'projecting', messages: posted,
-        messages_per_second: perSecond, lag: lags })}\n`);
+  const sink = mode === 'terminal' ? terminalProgress('projecting', 'messages')
+    : logProgress('projecting', 'messages', () => ({ lag: Object.fromEntries([...lag.entries()].sort()) }));
+  if (sink === null) return null;
+  for (const [partition, behind] of await lagAtStart(application, log)) lag.set(partition, behind);
+  let done = 0;
+  const totalNow = () => done + [...lag.values()].reduce((sum, n) => sum + n, 0);
+  sink.update(0, totalNow());
+  return Object.assign((report: ProgressReport) => {
+    lag.set(`${report.topic}/${report.partition}`, Math.max(0, report.highWatermark - report.nextOffset));
+    done += report.counts.posted + report.counts.duplicates + report.counts.quarantined;
+    sink.update(done, totalNow());
+  }, { finish: () => sink.finish() });
+}
+
+/** Per partition, how far the log runs ahead of the journal; empty when the log cannot say (the total is then learnt batch by batch). */
+async function lagAtStart(application: Application, log: Awaited<ReturnType<typeof openLog>>): Promise<Map<string, number>> {
+  const lag = new Map<string, number>();
+  try {
+    const stored = await application.db.pool.query<{ topic: string; partition: number; next_offset: string }>(
+      'SELECT topic, partition, next_offset FROM ledger.log_partitions');
+    const committed = new Map(stored.rows.map((r) => [`${r.topic}/${r.partition}`, Number(r.next_offset)]));
+    for (const topic of application.config.topics) {
+      for (const [partition, end] of await log.producer.endOffsets(topic)) {
+        lag.set(`${topic}/${partition}`, Math.max(0, end - (committed.get(`${topic}/${partition}`) ?? 0)));
+      }
     }
-  };
+  } catch {
+    lag.clear(); // a topic not there yet, say: the total comes from the batches instead
+  }
+  return lag;
 }

@@ -41,7 +41,7 @@ export async function runService(config: Config, { demo, signal, say }: ServiceO
     await prepareLog(config, demo, say);
     if (signal.aborted) return;
     const onBatch = (report: ProgressReport) => metrics.observeBatch(report);
-    const caughtUp = await ledger.project({ follow: false, progress: true, signal, onBatch });
+    const caughtUp = await ledger.project({ follow: false, progress: 'log', signal, onBatch });
     if (signal.aborted) return;
     await printSummary(ledger, caughtUp, say);
     await sayHowToLogIn(ledger, url, say);
@@ -93,7 +93,7 @@ async function follow(
   const stopElection = () => (electionStopped ??= election.stop());
   signal.addEventListener('abort', stopElection, { once: true });
   try {
-    await ledger.project({ follow: true, progress: true, signal, onBatch });
+    await ledger.project({ follow: true, progress: 'log', signal, onBatch });
   } finally {
     signal.removeEventListener('abort', stopElection);
     await stopElection();

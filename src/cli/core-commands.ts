@@ -8,6 +8,7 @@ import { generateEventStream } from '../generator/index.ts';
 import { approverFor } from '../ledger/approval.ts';
 import { checkpointsDir, readCheckpointFiles, writeCheckpoint } from '../integrity/checkpoints.ts';
 import { verifyLedger } from '../integrity/verify.ts';
+import { recordVerification } from '../integrity/verify-runs.ts';
 import { publishFile } from '../log/publish.ts';
 import { defaultServiceRole, rolesSql } from '../db/service-login.ts';
 import { calendarMonth } from '../reports/params.ts';
@@ -16,6 +17,7 @@ import { rotateSigningKey, signingKeyForLedger } from '../signing/ledger-key.ts'
 import { loadTrustedKeys } from '../signing/trust.ts';
 import type { Command, CommandResult, ParsedArgs } from './main.ts';
 import { withApplication } from '../app/application.ts';
+import { terminalProgress } from '../observability/progress-stderr.ts';
 
 const string = { type: 'string' } as const;
 const boolean = { type: 'boolean' } as const;
@@ -84,14 +86,17 @@ const publishCommand: Command = {
   usage: 'ledger events publish FILE [--json]',
   options: {},
   positionals: 1,
-  async run({ positionals, config }) {
+  async run({ positionals, config, values }) {
     const { openLog } = await import('../log/open.ts');
     const log = await openLog(config);
+    const progress = terminalProgress('publishing', 'lines', { json: values.json === true });
     try {
       const topic = config.topics[0] as string;
-      const result = await publishFile(log.producer, topic, log.newTopicPartitions, positionals[0] as string);
+      const result = await publishFile(log.producer, topic, log.newTopicPartitions, positionals[0] as string,
+        progress === null ? undefined : (read, total) => progress.update(read, total));
       return { json: result, text: `published ${result.published} lines of ${positionals[0]} to ${topic}` };
     } finally {
+      progress?.finish();
       await log.producer.close();
     }
   },
@@ -102,7 +107,7 @@ const projectCommand: Command = {
   options: { follow: boolean },
   positionals: 0,
   run: ({ values, config }) => withApplication(config, {}, async (ledger) => {
-    const result = await ledger.project({ follow: values.follow === true, progress: values.json !== true });
+    const result = await ledger.project({ follow: values.follow === true, progress: values.json === true ? 'none' : 'terminal' });
     return {
       json: result,
       text: `posted ${result.posted}, duplicates ${result.duplicates}, quarantined ${result.quarantined}`,
@@ -144,11 +149,16 @@ const verifyCommand: Command = {
           throw new UserError('bad_flag', `--checkpoints ${dir}: cannot read checkpoint files there`);
         })).map((f) => f.file)
         : undefined;
+      const progress = terminalProgress('verifying', 'entries', { json: values.json === true });
       const report = await verifyLedger(ledger.db.pool, {
         trusted, checkpointsDir: checkpointsDir(config.dataDir),
         ...exported === undefined ? {} : { exportedCheckpoints: exported },
-      });
-      const text = report.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n');
+        ...progress === null ? {} : { onProgress: (done: number, total: number) => progress.update(done, total) },
+      }).finally(() => progress?.finish());
+      // Kept for the web pages' verification page; a login that may only read keeps nothing, and is told.
+      const unkept = await recordVerification(ledger.db.pool, report, exported !== undefined, new Date());
+      const text = report.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n') +
+        (unkept === null ? '' : `\n(result not kept in the database: ${unkept})`);
       return { json: report, text, exitCode: report.ok ? 0 : 1 };
     });
   },

@@ -11,6 +11,7 @@ import { summaryLines, writeRunFile } from '../reconciliation/nightly.ts';
 import { resolveBreak } from '../reconciliation/store.ts';
 import type { Command } from './main.ts';
 import { withApplication } from '../app/application.ts';
+import { terminalProgress } from '../observability/progress-stderr.ts';
 import { publishRenderedRun } from '../reports/runs.ts';
 import { reconciliationRenderInput } from '../reconciliation/render.ts';
 import { readSigningKey } from '../signing/keys.ts';
@@ -34,12 +35,14 @@ export const reconcileCommand: Command = {
     const processorPath = existingFile('--processor', values.processor);
     const bankPath = existingFile('--bank', values.bank);
     return withApplication(config, {}, async (ledger) => {
+      const progress = terminalProgress('reconciling', 'rows', { json: values.json === true });
       const run = await runReconciliation(ledger.db.pool, {
         date, processor: { path: processorPath, format: 'csv' }, bank: { path: bankPath, format: bankFormatOf(bankPath) },
         requestedBy: 'cli', graceDays: config.reconGraceDays, toleranceDays: config.reconToleranceDays,
         now: () => new Date(),
         trusted: await loadTrustedKeys(config, await readSigningKey(config.dataDir, config.signingKeyPem)),
-      });
+        ...progress === null ? {} : { onProgress: (done: number, total: number) => progress.update(done, total) },
+      }).finally(() => progress?.finish());
       const file = await writeRunFile(run, path.join(config.dataDir, 'reconciliation'));
       // The run as the `reconciliation` report (REPORTS.md): rendered, signed and stored.
       const report = await publishRenderedRun(await ledger.reportContext(), reconciliationRenderInput(run));

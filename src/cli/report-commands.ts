@@ -15,6 +15,7 @@ import { loadTrustedKeys, readPublicKey, type TrustedKeys } from '../signing/tru
 import type { Config } from '../config.ts';
 import type { Command, CommandResult, ParsedArgs } from './main.ts';
 import { withApplication, type Application } from '../app/application.ts';
+import { terminalProgress } from '../observability/progress-stderr.ts';
 
 const string = { type: 'string' } as const;
 
@@ -58,10 +59,12 @@ async function runReport(
 ): Promise<CommandResult> {
   const formats = formatsFrom(values.format);
   const out = outDir(ledger.config, values.out, null);
+  const progress = terminalProgress('rendering', 'rows', { json: values.json === true });
   const run = await createRun(await ledger.reportContext(), {
     report, params, requestedBy: `cli:${process.env.USER ?? 'operator'}`, now: new Date(),
     ...(out === undefined ? {} : { outDir: out }),
-  });
+    ...(progress === null ? {} : { onProgress: (done: number, total: number) => progress.update(done, total) }),
+  }).finally(() => progress?.finish());
   const files: Record<string, string> = {};
   for (const format of [...formats, 'manifest'] as const) {
     const file = run.files[format];

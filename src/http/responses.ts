@@ -34,10 +34,14 @@ const Figure = Type.Object({ id: Type.String(), key: Type.String(), dims: String
 const RunSummary = Open({ id: Type.String({ format: 'uuid' }), report: Type.String(), params: Strings,
   status: Type.Literal('published'), created_at: Type.String(), requested_by: Type.String(),
   supersedes: Nullable(Type.String()) });
+/** A running run's progress (observability/progress.ts): rows rendered of the rows to render; null once published. */
+const RunProgress = Type.Object({ done: Type.Integer(), total: Nullable(Type.Integer()), unit: Type.String(),
+  rate_per_second: Nullable(Type.Integer()), eta_seconds: Nullable(Type.Integer()), started_at: Instant },
+{ additionalProperties: false });
 const Run = Open({
   id: Type.String({ format: 'uuid' }), report: Type.String(), params: Strings,
   status: Type.Union([Type.Literal('running'), Type.Literal('published'), Type.Literal('failed')]),
-  progress: Nullable(Type.Object({}, { additionalProperties: true })), requested_by: Type.String(),
+  progress: Nullable(RunProgress), requested_by: Type.String(),
   watermark: Type.Optional(Type.Unknown()), created_at: Type.Optional(Type.String()),
   supersedes: Type.Optional(Nullable(Type.String())),
   files: Type.Optional(Type.Object({ json: Type.Optional(FileRef), csv: Type.Optional(FileRef),

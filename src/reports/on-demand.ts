@@ -5,10 +5,12 @@
 // follows its id. One instance serves the API and the pages, so either sees the other's
 // runs in progress.
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { scopeCovers, type Scope } from '../access-control/scope.ts';
 import type { GrantRecord } from '../access-control/store.ts';
 import { UserError } from '../errors.ts';
+import { ProgressMeter } from '../observability/progress.ts';
 import { checkRunParams, createRun, type ReportContext } from './runs.ts';
 
 /** How long a request waits for a run before answering that it is running ("within a few seconds"). */
@@ -18,6 +20,8 @@ const failedKeptMs = 10 * 60_000;
 export type RunInProgress = {
   readonly id: string; readonly report: string; readonly params: Record<string, string | undefined>;
   readonly requestedBy: string; readonly startedAt: Date; failed: string | null;
+  /** Rows rendered so far, of how many: kept here, in memory, until the run is published (then the row says it all). */
+  readonly meter: ProgressMeter;
 };
 
 export class OnDemandRuns {
@@ -49,10 +53,11 @@ export class OnDemandRuns {
   ): Promise<{ id: string; finished: boolean }> {
     const id = randomUUID();
     const entry: RunInProgress = { id, report: request.report, params: request.params, requestedBy: request.requestedBy,
-      startedAt: request.at, failed: null };
+      startedAt: request.at, failed: null,
+      meter: new ProgressMeter({ label: 'rendering', unit: 'rows', clock: () => performance.now() }) };
     this.running.set(id, entry);
     const made = createRun(this.ctx, { report: request.report, params: request.params, requestedBy: request.requestedBy,
-      now: request.at, runId: id })
+      now: request.at, runId: id, onProgress: (done, total) => entry.meter.update(done, total) })
       .then(() => { this.running.delete(id); }, (error: unknown) => {
         entry.failed = error instanceof Error ? error.message : String(error);
         setTimeout(() => this.running.delete(id), failedKeptMs).unref();

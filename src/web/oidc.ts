@@ -68,7 +68,11 @@ export function oidcLoginRoutes(settings: OidcLoginSettings, web: WebContext) {
       schema: { hide: true, querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 2000 })) },
         { additionalProperties: false }) },
     }, async (request, reply) => {
-      const configuration = await discovered();
+      const configuration = await discovered().catch(() => null);
+      if (configuration === null) {
+        return problemPage(request, reply, 503, `${new URL(settings.issuer).host} cannot be reached just now; try again ` +
+          'shortly, or log in with an API token');
+      }
       const flow: Flow = { state: client.randomState(), nonce: client.randomNonce(), verifier: client.randomPKCECodeVerifier(),
         next: safeNext(request.query.next), expiresAtMs: request.at.getTime() + flowSeconds * 1000 };
       const payload = Buffer.from(JSON.stringify(flow)).toString('base64url');
@@ -96,7 +100,11 @@ export function oidcLoginRoutes(settings: OidcLoginSettings, web: WebContext) {
       if (flow === null) {
         return problemPage(request, reply, 400, 'this sign-in began too long ago, or in another browser; start it again');
       }
-      const outcome = await identityFromCallback(web, settings, await discovered(), request, flow);
+      const configuration = await discovered().catch(() => null);
+      if (configuration === null) {
+        return problemPage(request, reply, 503, `${new URL(settings.issuer).host} cannot be reached just now; start again shortly`);
+      }
+      const outcome = await identityFromCallback(web, settings, configuration, request, flow);
       if ('failure' in outcome) {
         app.authLimiter.recordFailure(request.ip, request.at.getTime());
         await withTransaction(web.pool, (tx) => appendTrail(tx, { at: request.at, actor: 'anonymous', action: 'auth.failure',

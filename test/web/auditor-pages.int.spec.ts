@@ -4,7 +4,9 @@
 // event read on a page recorded in the trail as the API records it, a lineage whose lines
 // do not add up to the figure shown as a MISMATCH in plain words, an entry with its chain
 // position and the checkpoint covering it, checkpoints only for a grant covering every
-// currency and market, and the trail filtered, read-only (no form that posts).
+// currency and market, the last result `ledger verify` kept, and the trail filtered,
+// read-only (no form that posts).
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebWorld, loginByForm, type CookieJar, type WebWorld } from '../support/web.ts';
 
@@ -90,6 +92,21 @@ describe('auditor pages', () => {
     expect(narrow.body).not.toContain(checkpoint?.root);
     expect(narrow.body).toMatch(/your grants cover only part of\s+the ledger/);
     expect((await page('cadfin', `/verification/checkpoints/${checkpoint?.checkpoint_id}`)).statusCode).toBe(404);
+  });
+
+  it('shows the last result `ledger verify` kept, each check with what it found', async () => {
+    expect((await page('aud', '/verification')).body).toContain('No <code>ledger verify</code> has been run');
+    const verify = spawnSync(process.execPath, ['bin/ledger.mjs', 'verify'], { encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: world.ledger.db.url, LEDGER_DATA_DIR: world.ledger.dataDir, KAFKA_BROKERS: '' } });
+    expect([0, 1], verify.stderr).toContain(verify.status);
+    const seen = (await page('aud', '/verification')).body;
+    expect(seen).toContain(`data-verify-result="${verify.status === 0 ? 'passed' : 'failed'}"`);
+    const printedChecks = verify.stdout.split('\n').filter((l) => /^(ok  |FAIL) /.test(l));
+    expect(printedChecks.length).toBeGreaterThan(3);
+    for (const printed of printedChecks) {
+      expect(seen).toContain(`<code>${/^(?:ok {2}|FAIL) ([a-z_]+):/.exec(printed)?.[1]}</code>`);
+    }
+    expect(verify.stdout).not.toContain('not kept');
   });
 
   it('filters the trail by actor, action and UTC time, read-only', async () => {

@@ -4,7 +4,8 @@
 // seen, with a verified email that is the auditor's, so the ledger maps them by email as
 // it maps a bearer JWT; the session is the same kind as a token login's, recorded in the
 // trail with via "oidc". A subject with no known identity and no email is refused with a
-// plain message, and that failure is in the trail. Real headless Chromium; the ledger's
+// plain message, and that failure is in the trail; a callback without this browser's
+// signed flow cookie (a forged or replayed one) begins nothing. Real headless Chromium; the ledger's
 // pages are checked with axe-core and saved under test-output/screenshots/oidc/ (the
 // provider's own development forms are not ours, and are only filled in).
 import { createServer } from 'node:net';
@@ -91,5 +92,13 @@ describe('journey: OIDC login', () => {
     expect(failures.length).toBe(failuresBefore + 1);
     expect(failures.at(-1)?.detail).toMatchObject({ reason: expect.stringContaining('OIDC subject is not a known identity') });
     await context.close();
+  });
+
+  it('refuses a callback that this browser did not start (no signed flow cookie), beginning no session', async () => {
+    const forged = await world.app.inject({ method: 'GET', url: '/login/oidc/callback?code=stolen&state=guessed',
+      headers: { cookie: 'ledger_oidc=e30.forged' } });
+    expect(forged.statusCode).toBe(400);
+    expect(forged.body).toContain('this sign-in began too long ago, or in another browser');
+    expect(String(forged.headers['set-cookie'] ?? '')).not.toContain('ledger_session=');
   });
 });

@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { progressJson } from '../../observability/progress.ts';
 import { UserError } from '../../errors.ts';
 import type { OnDemandRuns } from '../../reports/on-demand.ts';
 import { listRunsInScope, runFiles, reportCurrencies, runInScope as runInCallerScope } from '../../reports/run-listing.ts';
@@ -51,7 +52,8 @@ export function reportRoutes(ctx: ReportContext, onDemand: OnDemandRuns) {
       const progress = onDemand.progress(request.params.id, request.caller?.identity.id);
       if (progress !== null) {
         return { id: progress.id, report: progress.report, params: progress.params,
-          status: progress.failed === null ? 'running' : 'failed', progress: { started_at: progress.startedAt.toISOString() },
+          status: progress.failed === null ? 'running' : 'failed',
+          progress: { ...progressJson(progress.meter.snapshot()), started_at: progress.startedAt.toISOString() },
           error: progress.failed, requested_by: progress.requestedBy };
       }
       return runJson(ctx, await runInScope(request, request.params.id));

@@ -86,7 +86,8 @@ function figurePage(
     <section aria-labelledby="lineage-heading"><h2 id="lineage-heading">Its lineage</h2>
     ${'reason' in lineage ? html`<p class="empty">${lineage.reason}</p>` : lineageSection(query, figure, currency, lineage)}
     </section>`;
-  return sendPage(request, reply, { title: `Figure ${figure.key}`, body });
+  const place = Object.values(figure.dims).join(', ');
+  return sendPage(request, reply, { title: `${figure.definition.title ?? figure.key}${place === '' ? '' : ` — ${place}`}`, body });
 }
 
 function sumCheck(figure: FigureRecord, currency: string | null, lineage: Lineage): Html {
@@ -108,7 +109,7 @@ function termsNote(lineage: Lineage): Html {
 
 function lineRow(line: LineageLine, count: boolean): Html {
   return html`<tr>
-    <td><a href="/entries/${line.entry_id}"><code>${line.entry_id.slice(0, 8)}</code></a>${line.line_no === null ? ''
+    <td><a href="/entries/${line.entry_id}" title="entry ${line.entry_id}"><code>…${line.entry_id.slice(-12)}</code></a>${line.line_no === null ? ''
       : html` line ${line.line_no}`}</td>
     <td><a href="/events/${line.event_id}"><code>${line.event_id.slice(0, 8)}</code></a> ${line.event_type}</td>
     <td>${line.account ?? '—'}</td><td>${line.side ?? '—'}</td>

@@ -69,9 +69,17 @@ function filterForm(f: Filters): Html {
     <button type="submit">Filter</button> <a href="/trail">Clear</a></form>`;
 }
 
+/** The record's object, linked to its page when it has one (a figure, an event, an entry). */
+function objectCell(r: TrailRow): Html {
+  if (r.object === null) return html``;
+  const page = /^fig_[0-9a-f]{24}$/.test(r.object) ? `/figures/${r.object}`
+    : r.action === 'event.read' ? `/events/${r.object}` : r.action === 'entry.read' ? `/entries/${r.object}` : null;
+  return page === null ? html`<code>${r.object}</code>` : html`<a href="${page}"><code>${r.object}</code></a>`;
+}
+
 function trailRow(r: TrailRow): Html {
   const detail = Object.keys(r.detail).length === 0 ? '' : JSON.stringify(r.detail);
   return html`<tr><td>${r.seq}</td><td>${utc(r.at)}</td><td>${r.actor}</td><td><code>${r.action}</code></td>
-    <td>${r.object === null ? '' : html`<code>${r.object}</code>`}</td><td>${r.grantId ?? ''}</td><td>${r.source ?? ''}</td>
+    <td>${objectCell(r)}</td><td>${r.grantId ?? ''}</td><td>${r.source ?? ''}</td>
     <td><code>${detail}</code></td><td><code title="${r.hash.toString('hex')}">${shortHash(r.hash.toString('hex'))}</code></td></tr>`;
 }

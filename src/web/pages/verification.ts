@@ -1,6 +1,6 @@
-// GET /verification: what an auditor checks the ledger's integrity with. `ledger verify`
-// prints its result and stores none, so the page says how to run it, and shows what it
-// checks against: the signed checkpoints (every partition's chain head, their Merkle
+// GET /verification: what an auditor checks the ledger's integrity with: the last
+// `ledger verify` result kept in the database (each check, passed or failed, and when),
+// how to run it again, and what it checks against: the signed checkpoints (every partition's chain head, their Merkle
 // root, the Ed25519 signature and the signing key's fingerprint), newest first, paged,
 // and how to check one offline. Chain heads count every entry of every currency and
 // market, so they are shown only to a caller whose grant covers everything; anyone else
@@ -13,6 +13,7 @@ import { Type } from 'typebox';
 import { listCheckpoints, readCheckpoint, type CheckpointSummary } from '../../auditing/reads.ts';
 import { grantFor } from '../../access-control/grants.ts';
 import { UserError } from '../../errors.ts';
+import { lastVerification, type VerificationRecord } from '../../integrity/verify-runs.ts';
 import { decodeCursor, encodeCursor, isWholeNumber } from '../../http/paging.ts';
 import { html, type Html } from '../html.ts';
 import type { PageModule } from '../index.ts';
@@ -37,7 +38,8 @@ export const verificationPages: PageModule = (app, web) => {
     const rows = await listCheckpoints(web.pool, before, checkpointsPerPage + 1);
     const shown = rows.slice(0, checkpointsPerPage);
     const next = rows.length > checkpointsPerPage ? encodeCursor(shown.at(-1)?.checkpointId as number) : null;
-    return sendPage(request, reply, { title: 'Verification', body: html`${howToVerify()}
+    const last = await lastVerification(web.pool);
+    return sendPage(request, reply, { title: 'Verification', body: html`${lastResult(last)}${howToVerify()}
       <h2 id="checkpoints">Signed checkpoints</h2>
       ${table('Checkpoints, newest first', ['Number', 'Made (UTC)', 'Chain heads', 'Merkle root', 'Signature (Ed25519)',
         'Key id and fingerprint', 'File'], shown.map(checkpointRow),
@@ -68,11 +70,24 @@ function checkpointRow(c: CheckpointSummary): Html {
     <td><a href="/verification/checkpoints/${c.checkpointId}" download>checkpoint-${c.checkpointId}.json</a></td></tr>`;
 }
 
-function howToVerify(): Html {
+function lastResult(last: VerificationRecord | null): Html {
+  if (last === null) {
+    return html`<h2>The last verification</h2><p class="empty">No <code>ledger verify</code> has been run against
+      this database yet (or none could keep its result). Run it on the server host, as below, then reload this page.</p>`;
+  }
   return html`<h2>The last verification</h2>
-    <p><code>ledger verify</code> prints its result where it runs and keeps none, so this page cannot show the
-      last one. Run it on the server host (it exits 1, naming the entry, checkpoint or run at fault, when any
-      check fails):</p>
+    <p data-verify-result="${last.ok ? 'passed' : 'failed'}">${last.ok ? html`<span class="ok">Passed</span>`
+      : html`<span class="bad">FAILED</span>`}: <code>ledger verify</code> finished ${utc(last.finishedAt)}${
+      last.withExportedCheckpoints ? ', comparing an auditor\'s own checkpoint files too' : ''}.</p>
+    ${table('Its checks', ['Check', 'Result', 'What it found'], last.checks.map((c) => html`<tr><td><code>${c.name}</code></td>
+      <td>${c.ok ? html`<span class="ok">ok</span>` : html`<span class="bad">FAIL</span>`}</td><td>${c.detail}</td></tr>`),
+    'That run recorded no checks.')}`;
+}
+
+function howToVerify(): Html {
+  return html`<h2>Verifying again</h2>
+    <p>Run it on the server host (it exits 1, naming the entry, checkpoint or run at fault, when any check fails;
+      its result then shows above):</p>
     <pre tabindex="0">npx ledger verify --checkpoints DIR_OF_YOUR_CHECKPOINT_FILES</pre>
     <p>It recomputes every entry's hash along each partition's chain, checks every checkpoint's Merkle root and
       signature against the keys it trusts, and compares the checkpoint files you kept with the database.</p>

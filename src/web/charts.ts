@@ -27,27 +27,29 @@ export type BarSeries = { readonly label: string; readonly values: ReadonlyArray
 
 /** Grouped vertical bars: one group per category (month), one bar per series (market). */
 export function groupedBars(
-  title: string, categories: readonly string[], series: readonly BarSeries[], unit: string,
+  title: string, categories: readonly string[], series: readonly BarSeries[], unit: string, exponent = 2,
 ): Html {
   const width = 720;
-  const height = 300;
+  const height = 240;
   const left = 90;
   const bottom = 40;
   const plotHeight = height - bottom - 20;
-  const minors = series.map((s) => s.values.map((v) => (v === null ? 0n : toMinor(v))));
+  const minors = series.map((s) => s.values.map((v) => (v === null ? 0n : toMinor(v, exponent))));
   const max = minors.flat().reduce((m, v) => (v > m ? v : m), 0n);
   const groupWidth = (width - left - 10) / Math.max(categories.length, 1);
-  const barWidth = Math.max(4, (groupWidth - 12) / Math.max(series.length, 1));
+  // Bars stay narrow when there are few of them: a single month is not a wall of colour.
+  const barWidth = Math.min(48, Math.max(4, (groupWidth - 12) / Math.max(series.length, 1)));
+  const groupInset = (groupWidth - barWidth * series.length) / 2;
   const bars = categories.flatMap((category, c) => series.map((s, i) => {
     const value = minors[i]?.[c] ?? 0n;
     const h = Math.max(0, scale(value, max, plotHeight));
-    const x = left + c * groupWidth + 6 + i * barWidth;
+    const x = left + c * groupWidth + groupInset + i * barWidth;
     return html`<rect x="${x.toFixed(1)}" y="${(20 + plotHeight - h).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}"
       height="${h.toFixed(1)}" fill="${palette[i % palette.length] as string}"><title>${category}, ${s.label}: ${groupDigits(s.values[c] ?? '0')} ${unit}</title></rect>`;
   }));
   const labels = categories.map((category, c) => html`<text x="${(left + c * groupWidth + groupWidth / 2).toFixed(1)}"
     y="${height - bottom + 18}" text-anchor="middle">${category}</text>`);
-  const maxText = groupDigits(minorToDecimalString(max, 2));
+  const maxText = groupDigits(minorToDecimalString(max, exponent));
   return html`<figure class="chart"><svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${title}">
     <title>${title}</title>
     <line class="grid" x1="${left}" x2="${width - 10}" y1="20" y2="20"/>
@@ -55,7 +57,7 @@ export function groupedBars(
     <text x="${left - 6}" y="${20 + plotHeight + 4}" text-anchor="end">0</text>
     <line class="axis" x1="${left}" x2="${width - 10}" y1="${20 + plotHeight}" y2="${20 + plotHeight}"/>
     ${bars}${labels}</svg>
-    <figcaption>${title} (${unit}). ${legend(series.map((s) => s.label))}</figcaption></figure>`;
+    <figcaption>${title}. ${legend(series.map((s) => s.label))}</figcaption></figure>`;
 }
 
 function legend(labels: readonly string[]): Html {
@@ -93,5 +95,5 @@ export function waterfall(title: string, steps: readonly Step[], unit: string): 
       <text x="${(x + w + 6).toFixed(1)}" y="${y + 20}">${sign}${groupDigits(p.step.value)} ${unit}</text>`;
   });
   return html`<figure class="chart"><svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${title}">
-    <title>${title}</title>${rows}</svg><figcaption>${title} (${unit}).</figcaption></figure>`;
+    <title>${title}</title>${rows}</svg><figcaption>${title}.</figcaption></figure>`;
 }

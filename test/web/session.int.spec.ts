@@ -169,4 +169,22 @@ describe('web sessions', () => {
     const again = await world.app.inject({ method: 'GET', url: href, headers: { 'if-none-match': css.headers.etag as string } });
     expect(again.statusCode).toBe(304);
   });
+
+  it('keeps sessions against the service\'s own login: no delete, no rewrite, no reopening, no going back in time', async () => {
+    const jar = await loginByForm(world.app, world.tokens.view as string);
+    const runs = await world.app.inject({ method: 'GET', url: '/runs', headers: { cookie: jar.header() } });
+    await world.app.inject({ method: 'POST', url: '/logout', headers: { cookie: jar.header(),
+      'content-type': 'application/x-www-form-urlencoded' }, payload: `_csrf=${encodeURIComponent(csrfOf(runs.body))}` });
+    const service = world.ledger.db.pool;
+    const id = (await service.query<{ session_id: string }>(`SELECT session_id FROM access.sessions
+      WHERE identity_id = 'view' AND end_reason = 'logout' ORDER BY created_at DESC LIMIT 1`)).rows[0]?.session_id;
+    expect(id).toMatch(/^ses_/);
+    const refused = async (sql: string) => expect(service.query(sql, [id])).rejects.toThrow();
+    await refused('DELETE FROM access.sessions WHERE session_id = $1');
+    await refused('UPDATE access.sessions SET ended_at = NULL, end_reason = NULL WHERE session_id = $1');
+    await refused('UPDATE access.sessions SET identity_id = \'admin\' WHERE session_id = $1');
+    await refused('UPDATE access.sessions SET expires_at = expires_at + interval \'1 year\' WHERE session_id = $1');
+    await refused('UPDATE access.sessions SET last_seen_at = last_seen_at - interval \'1 hour\' WHERE session_id = $1');
+    await expect(service.query('TRUNCATE access.sessions')).rejects.toThrow();
+  });
 });

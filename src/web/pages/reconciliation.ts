@@ -36,7 +36,7 @@ async function ageChart(pool: Pool, newest: RunRow | undefined) {
   const counts = ageBuckets.map((bucket, i) => open.rows.filter((b) => b.age_days <= bucket.max
     && (i === 0 || b.age_days > (ageBuckets[i - 1] as { max: number }).max)).length);
   return groupedBars(`Open breaks of the run of ${newest.run_date} by age`, ageBuckets.map((b) => b.label),
-    [{ label: 'open breaks', values: counts.map((c) => `${c}.00`) }], 'breaks');
+    [{ label: 'open breaks', values: counts.map(String) }], 'breaks', 0);
 }
 
 async function runsPage(pool: Pool, request: FastifyRequest, reply: FastifyReply,

@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { UserError } from '../../errors.ts';
+import { minorToDecimalString } from '../../ledger/money.ts';
 import { callerScopes } from '../../http/server.ts';
 import { figureAcrossMonths, listRunsInScope, reportCurrencies, runFiles, runInScope, type ListedRun } from '../../reports/run-listing.ts';
 import { loadTemplates, type StoredRun } from '../../reports/runs.ts';
@@ -88,11 +89,7 @@ function rollForward(run: StoredRun): Html {
     sums.set(f.key, (sums.get(f.key) ?? 0n) + toMinor(f.value));
     byCurrency.set(f.dims.currency, sums);
   }
-  const decimal = (minor: bigint | undefined) => {
-    const m = minor ?? 0n;
-    const abs = m < 0n ? -m : m;
-    return `${m < 0n ? '-' : ''}${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
-  };
+  const decimal = (minor: bigint | undefined) => minorToDecimalString(minor ?? 0n, 2);
   return html`${[...byCurrency].map(([currency, sums]) => waterfall(`Deferred balance roll-forward, ${currency}`, [
     { label: 'Opening', value: decimal(sums.get('deferred_opening')), kind: 'total' },
     { label: 'Deferred in the period', value: decimal(sums.get('deferred_added')), kind: 'up' },

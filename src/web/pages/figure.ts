@@ -74,7 +74,6 @@ function figurePage(
     <section aria-labelledby="figure-heading"><h2 id="figure-heading">The figure</h2>
     <table class="facts"><caption class="visually-hidden">The figure and its run</caption><tbody>
       <tr><th scope="row">Figure id</th><td><code>${figure.figureId}</code></td></tr>
-      <tr><th scope="row">Title</th><td>${figure.definition.title ?? figure.key}</td></tr>
       <tr><th scope="row">Key</th><td><code>${figure.key}</code></td></tr>
       <tr><th scope="row">Dimensions</th><td>${dims === '' ? 'none (the whole report)' : dims}</td></tr>
       <tr><th scope="row">Value</th>${value}</tr>
@@ -87,7 +86,8 @@ function figurePage(
     <section aria-labelledby="lineage-heading"><h2 id="lineage-heading">Its lineage</h2>
     ${'reason' in lineage ? html`<p class="empty">${lineage.reason}</p>` : lineageSection(query, figure, currency, lineage)}
     </section>`;
-  return sendPage(request, reply, { title: `Figure ${figure.key}`, body });
+  const place = Object.values(figure.dims).join(', ');
+  return sendPage(request, reply, { title: `${figure.definition.title ?? figure.key}${place === '' ? '' : ` — ${place}`}`, body });
 }
 
 function sumCheck(figure: FigureRecord, currency: string | null, lineage: Lineage): Html {

@@ -17,7 +17,7 @@ import {
 } from './query.ts';
 import { resolveParams } from './params.ts';
 import { canonicalJson } from '../ledger/canonical.ts';
-import { definitionsOfRun, type RunIdentity } from './definitions.ts';
+import { definitionsOfRun, type RunDefinitions, type RunIdentity } from './definitions.ts';
 import type { Manifest } from './manifest.ts';
 import type { FigureDef, GroupDim, Template } from './template.ts';
 
@@ -51,19 +51,65 @@ export type LineageOptions = {
 /** All a lineage page needs of its figure, its run and its kept sum: one round trip. */
 type FigureRow = {
   run_id: string; key: string; value: string; kind: string; definition: FigureDef; dims: Record<string, string>;
-  report: string; manifest: string; definitions: string | null; sum_value: string | null;
+  report: string; sum_value: string | null; definitions_sha256: string | null;
 };
+
+/** What every lineage page of a run needs of the run itself: its header, figures' dims, definitions. */
+type RunFacts = {
+  header: Manifest['run'];
+  dimsByFigure: ReadonlyMap<string, Record<string, string>>;
+  definitions: RunDefinitions;
+};
+
+/**
+ * Runs are immutable (the database refuses UPDATE and DELETE of runs and their
+ * definitions), so a run's parsed facts can be kept: parsing a large run's manifest on
+ * every page was most of a page's time. Bounded, least recently used first out.
+ */
+const runFactsCache = new Map<string, Promise<RunFacts>>();
+const runFactsCachedMax = 32;
+
+async function runFacts(
+  pool: Pool, figure: { run_id: string; definitions_sha256: string | null }, options: LineageOptions,
+): Promise<RunFacts> {
+  const runId = figure.run_id;
+  // A run without stored definitions is explained by the template on disk, which may change.
+  const key = `${runId}:${figure.definitions_sha256 ?? `on disk ${options.templatesDir ?? ''}`}`;
+  const cached = runFactsCache.get(key);
+  if (cached !== undefined) {
+    runFactsCache.delete(key);
+    runFactsCache.set(key, cached);
+    return cached;
+  }
+  const loading = (async (): Promise<RunFacts> => {
+    const found = await pool.query<{ manifest: string; definitions: string | null }>(`SELECT r.manifest, d.definitions
+        FROM ledger.report_runs r
+        LEFT JOIN ledger.run_definitions rd USING (run_id)
+        LEFT JOIN ledger.report_definitions d USING (definitions_sha256)
+       WHERE r.run_id = $1`, [runId]);
+    const row = found.rows[0];
+    if (row === undefined) throw new Error(`invariant violated: figure of run ${runId} without its run`);
+    const manifest = JSON.parse(row.manifest) as Manifest;
+    const definitions = await definitionsOfRun({ ...manifest.run, run_id: runId }, row.definitions, options.templatesDir);
+    return { header: manifest.run, dimsByFigure: new Map(manifest.figures.map((f) => [f.id, f.dims])), definitions };
+  })();
+  if (figure.definitions_sha256 === null) return loading;
+  runFactsCache.set(key, loading);
+  loading.catch(() => runFactsCache.delete(key));
+  while (runFactsCache.size > runFactsCachedMax) runFactsCache.delete(runFactsCache.keys().next().value as string);
+  return loading;
+}
 
 export async function figureLineage(
   pool: Pool, id: string, page: { limit?: number; cursor?: string | null } = {}, options: LineageOptions = {},
 ): Promise<Lineage> {
   const limit = Math.min(Math.max(page.limit ?? 100, 1), limits.pageRowsMax);
-  // Named, so each connection plans its five joins once.
-  const found = await pool.query<FigureRow>({ name: 'reports.lineage_figure', text: `SELECT f.run_id, f.key, f.value, f.kind, f.definition, f.dims, r.report,
-      r.manifest, d.definitions, s.sum_value
+  // Named, so each connection plans its joins once; the run's manifest and definitions
+  // (large, and the same for every figure of the run) come from runFacts, read once a run.
+  const found = await pool.query<FigureRow>({ name: 'reports.lineage_figure', text: `SELECT f.run_id, f.key, f.value,
+      f.kind, f.definition, f.dims, r.report, s.sum_value, encode(rd.definitions_sha256, 'hex') AS definitions_sha256
     FROM ledger.report_figures f JOIN ledger.report_runs r USING (run_id)
     LEFT JOIN ledger.run_definitions rd USING (run_id)
-    LEFT JOIN ledger.report_definitions d USING (definitions_sha256)
     LEFT JOIN ledger.figure_lineage_sums s ON s.figure_id = f.figure_id
     WHERE f.figure_id = $1`, values: [id] });
   const row = found.rows[0];
@@ -74,11 +120,11 @@ export async function figureLineage(
     throw new UserError('no_lineage', `figure ${id} counts a reconciliation run's outcomes; the run's Breaks section ` +
       'gives each item\'s lineage (journal entry and log position, or file and line)');
   }
-  const manifest = JSON.parse(row.manifest) as Manifest;
-  const header = manifest.run;
+  const facts = await runFacts(pool, row, options);
+  const header = facts.header;
   // Dims come from the manifest (canonical key order), not from jsonb, which reorders keys.
-  const dims = manifest.figures.find((f) => f.id === id)?.dims ?? {};
-  const { template, terms } = await figureDefinitions(pool, { ...header, run_id: row.run_id }, row, options);
+  const dims = facts.dimsByFigure.get(id) ?? {};
+  const { template, terms } = await figureDefinitions(pool, { ...header, run_id: row.run_id }, row, facts.definitions);
   const params = resolveParams(template, header.params).run;
   if (cursor.term >= terms.length) throw badCursor(page.cursor ?? '');
   const currency = (dims.currency ?? template.currency ?? 'USD') as CurrencyCode;
@@ -118,10 +164,8 @@ export async function figureLineage(
 
 /** The run's template and the figure's terms, from the definitions the run used. */
 async function figureDefinitions(
-  pool: Pool, run: RunIdentity, row: { key: string; definition: FigureDef; definitions: string | null },
-  options: LineageOptions,
+  pool: Pool, run: RunIdentity, row: { key: string; definition: FigureDef }, definitions: RunDefinitions,
 ): Promise<{ template: Template; terms: Term[] }> {
-  const definitions = await definitionsOfRun(run, row.definitions, options.templatesDir);
   const { template } = definitions;
   const section = template.sections.find((s) => s.figures.some((f) => f.key === row.key));
   const terms = termsOf(row.definition, section?.figures ?? []);

@@ -7,6 +7,7 @@ import { makePrivateDir } from '../../storage/files.ts';
 import { renderCsv } from './csv.ts';
 import { renderJson } from './json.ts';
 import { renderPdf, type PdfOptions } from './pdf.ts';
+import { renderTogether } from './shared-reads.ts';
 import { reportFormats, type RenderInput, type Renderer, type ReportFormat } from './types.ts';
 import { renderXlsx, type XlsxOptions } from './xlsx.ts';
 
@@ -30,25 +31,40 @@ export const renderers: Record<ReportFormat, Renderer> = createRenderers();
 export type Rendered = Record<ReportFormat, { path: string; sha256: string }>;
 
 /**
- * Renders every format to `outDir/baseName.FORMAT`, json first: its SHA-256 is the data's
- * hash that the other formats print. `input.dataSha256` may be empty (not yet known: the
- * json's hash is used) or must equal the json's hash, so that no file prints a stale one.
+ * Renders every format to `outDir/baseName.FORMAT`. `input.dataSha256` may be empty (not
+ * yet known: the json's hash is used) or must equal the json's hash, so that no file
+ * prints a stale one.
  */
 export async function renderAll(
   input: RenderInput, outDir: string, baseName: string, options: RenderOptions = {},
 ): Promise<Rendered> {
+  return renderFormats(input, outDir, baseName, reportFormats, options) as Promise<Rendered>;
+}
+
+/**
+ * Renders the json and the `formats` asked for, in two passes that each read a streamed
+ * section (gl-detail's million lines) once, shared by the renderings of the pass
+ * (shared-reads.ts): first json and csv, then xlsx and pdf, which print the json's
+ * SHA-256 (the data's hash) in their first bytes and so cannot start before it is known.
+ */
+export async function renderFormats(
+  input: RenderInput, outDir: string, baseName: string, formats: readonly ReportFormat[], options: RenderOptions = {},
+): Promise<Partial<Rendered> & Pick<Rendered, 'json'>> {
   invariant(baseName.length > 0 && !/[/\\]/.test(baseName), `base name ${JSON.stringify(baseName)} names a file`);
   await makePrivateDir(outDir);
   const selected = createRenderers(options);
-  const jsonPath = path.join(outDir, `${baseName}.json`);
-  const dataSha256 = await selected.json(input, jsonPath);
+  const fileOf = (format: ReportFormat) => path.join(outDir, `${baseName}.${format}`);
+  const first = (['json', 'csv'] as const).filter((format) => format === 'json' || formats.includes(format));
+  const firstHashes = await renderTogether(input, first.map((format) =>
+    (shared: RenderInput) => selected[format](shared, fileOf(format))));
+  const dataSha256 = firstHashes[0] as string;
   invariant(input.dataSha256 === '' || input.dataSha256 === dataSha256,
     `dataSha256 ${input.dataSha256} is the json rendering's hash ${dataSha256}`);
-  const withHash: RenderInput = { ...input, dataSha256 };
-  const rendered: Partial<Rendered> = { json: { path: jsonPath, sha256: dataSha256 } };
-  for (const format of reportFormats.filter((candidate) => candidate !== 'json')) {
-    const file = path.join(outDir, `${baseName}.${format}`);
-    rendered[format] = { path: file, sha256: await selected[format](withHash, file) };
-  }
-  return rendered as Rendered;
+  const second = (['xlsx', 'pdf'] as const).filter((format) => formats.includes(format));
+  const secondHashes = await renderTogether({ ...input, dataSha256 }, second.map((format) =>
+    (shared: RenderInput) => selected[format](shared, fileOf(format))));
+  const rendered: Partial<Rendered> & Pick<Rendered, 'json'> = { json: { path: fileOf('json'), sha256: dataSha256 } };
+  first.forEach((format, index) => { rendered[format] = { path: fileOf(format), sha256: firstHashes[index] as string }; });
+  second.forEach((format, index) => { rendered[format] = { path: fileOf(format), sha256: secondHashes[index] as string }; });
+  return rendered;
 }

@@ -348,14 +348,21 @@ async function drawTable(pages: Pages, table: Table, rows: AsyncIterable<readonl
   pages.y += 10;
 }
 
-async function* displayRows(section: Section): AsyncGenerator<readonly PdfCell[]> {
+/** Stands for every row past the ones drawn: those are only counted, so none is formatted. */
+const countedRow: readonly PdfCell[] = Object.freeze([]);
+
+async function* displayRows(section: Section, rowsMax: number): AsyncGenerator<readonly PdfCell[]> {
+  let index = 0;
   for await (const row of sectionRows(section)) {
-    yield row.map((cell, index) => displayCell(section.columns[index] as Column, cell));
+    yield index < rowsMax ? row.map((cell, column) => displayCell(section.columns[column] as Column, cell)) : countedRow;
+    index += 1;
   }
 }
 
 async function* bandCells(rows: AsyncIterable<readonly PdfCell[]>, band: Band): AsyncGenerator<readonly PdfCell[]> {
-  for await (const cells of rows) yield band.indexes.map((index) => cells[index] ?? { text: '', figureId: null });
+  for await (const cells of rows) {
+    yield cells === countedRow ? cells : band.indexes.map((index) => cells[index] ?? { text: '', figureId: null });
+  }
 }
 
 /** The first `count` items, and an iterable of all of them (those, then the rest, read once). */
@@ -404,7 +411,8 @@ async function drawCellTable(pages: Pages, table: CellTable, rowsMax: number): P
 
 async function drawSection(pages: Pages, section: Section, rowsMax: number): Promise<void> {
   await drawCellTable(pages, {
-    title: section.title, columns: section.columns, rows: () => displayRows(section),
+    // The rows drawn, and those that size the columns even when fewer are drawn.
+    title: section.title, columns: section.columns, rows: () => displayRows(section, Math.max(rowsMax, sampleRowsMax)),
     // An array can be read once per band; a streamed section is read once, so it gets one band.
     rereadable: typeof section.rows !== 'function',
   }, rowsMax);

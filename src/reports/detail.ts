@@ -14,7 +14,7 @@ import { copyOutText, inlineLiterals, type CopiedRow } from '../db/copy.ts';
 import { invariant } from '../errors.ts';
 import { fromMinor, toDecimalString, type CurrencyCode } from '../ledger/money.ts';
 import { SqlParams, watermarkSql, windowSql, type RunParams } from './query.ts';
-import type { Cell } from './render/types.ts';
+import type { BatchedRows, Cell } from './render/types.ts';
 
 /**
  * The planner's choice pinned for this one statement (SET LOCAL): a merge join of the two
@@ -55,25 +55,29 @@ function detailCells(row: CopiedRow): readonly Cell[] {
     row[9] as string];
 }
 
-/** Each call reads the rows again, in one read-only snapshot of their own. */
+/** Each call reads the rows again, in one read-only snapshot of their own, a COPY batch at a time. */
 export function detailRowsSource(
   pool: Pool, run: RunParams, watermark: Readonly<Record<string, number>>,
-): () => AsyncIterable<readonly Cell[]> {
-  return async function* rows() {
+): () => BatchedRows {
+  async function* batches(): AsyncGenerator<readonly (readonly Cell[])[]> {
     const client = await pool.connect();
     let finished = false;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       for (const setting of detailPlanSettings) await client.query(setting);
       const { sql, values } = detailSql(run, watermark);
-      for await (const batch of copyOutText(client, inlineLiterals(client, sql, values))) {
-        for (const row of batch) yield detailCells(row);
-      }
+      for await (const batch of copyOutText(client, inlineLiterals(client, sql, values))) yield batch.map(detailCells);
       await client.query('COMMIT');
       finished = true;
     } finally {
       // A read stopped early leaves its COPY unfinished on the connection: discard it.
       client.release(finished ? undefined : true);
     }
-  };
+  }
+  return () => ({
+    batches,
+    async *[Symbol.asyncIterator]() {
+      for await (const batch of batches()) yield* batch;
+    },
+  });
 }

@@ -6,9 +6,12 @@ import { invariant } from '../../errors.ts';
 import { makePrivateDir } from '../../storage/files.ts';
 import { renderCsv } from './csv.ts';
 import { renderJson } from './json.ts';
-import { renderPdf, type PdfOptions } from './pdf.ts';
+import { sectionBatches } from './cells.ts';
+import { pdfRowsLookedAt, renderPdf, type PdfOptions } from './pdf.ts';
 import { renderTogether } from './shared-reads.ts';
-import { reportFormats, type RenderInput, type Renderer, type ReportFormat } from './types.ts';
+import {
+  reportFormats, type BatchedRows, type Cell, type RenderInput, type Renderer, type ReportFormat, type Section,
+} from './types.ts';
 import { renderXlsx, type XlsxOptions } from './xlsx.ts';
 
 export { jsonSha256 } from './json.ts';
@@ -43,9 +46,14 @@ export async function renderAll(
 
 /**
  * Renders the json and the `formats` asked for, in two passes that each read a streamed
- * section (gl-detail's million lines) once, shared by the renderings of the pass
- * (shared-reads.ts): first json and csv, then xlsx and pdf, which print the json's
- * SHA-256 (the data's hash) in their first bytes and so cannot start before it is known.
+ * section (gl-detail's million lines) once, shared by the work of the pass
+ * (shared-reads.ts): first json and csv; then xlsx, which prints the json's SHA-256 (the
+ * data's hash) in its first bytes and so cannot start before it is known. The pdf prints
+ * it too, but looks at only the first few thousand rows of a section and counts the
+ * rest: the second pass keeps those rows and the count, and the pdf is drawn after the
+ * xlsx from them. pdfkit holds every page until the end (about 200 MB for 5,000 rows),
+ * and drawn beside the xlsx that heap made a 256 MiB process spend most of its time
+ * collecting garbage.
  */
 export async function renderFormats(
   input: RenderInput, outDir: string, baseName: string, formats: readonly ReportFormat[], options: RenderOptions = {},
@@ -54,17 +62,61 @@ export async function renderFormats(
   await makePrivateDir(outDir);
   const selected = createRenderers(options);
   const fileOf = (format: ReportFormat) => path.join(outDir, `${baseName}.${format}`);
-  const first = (['json', 'csv'] as const).filter((format) => format === 'json' || formats.includes(format));
-  const firstHashes = await renderTogether(input, first.map((format) =>
-    (shared: RenderInput) => selected[format](shared, fileOf(format))));
-  const dataSha256 = firstHashes[0] as string;
+  const rendered: Partial<Rendered> & Pick<Rendered, 'json'> = { json: { path: fileOf('json'), sha256: '' } };
+  const renderTo = (format: ReportFormat) => async (shared: RenderInput) => {
+    rendered[format] = { path: fileOf(format), sha256: await selected[format](shared, fileOf(format)) };
+  };
+  await renderTogether(input, [renderTo('json'), ...(formats.includes('csv') ? [renderTo('csv')] : [])]);
+  const dataSha256 = rendered.json.sha256;
   invariant(input.dataSha256 === '' || input.dataSha256 === dataSha256,
     `dataSha256 ${input.dataSha256} is the json rendering's hash ${dataSha256}`);
-  const second = (['xlsx', 'pdf'] as const).filter((format) => formats.includes(format));
-  const secondHashes = await renderTogether({ ...input, dataSha256 }, second.map((format) =>
-    (shared: RenderInput) => selected[format](shared, fileOf(format))));
-  const rendered: Partial<Rendered> & Pick<Rendered, 'json'> = { json: { path: fileOf('json'), sha256: dataSha256 } };
-  first.forEach((format, index) => { rendered[format] = { path: fileOf(format), sha256: firstHashes[index] as string }; });
-  second.forEach((format, index) => { rendered[format] = { path: fileOf(format), sha256: secondHashes[index] as string }; });
+  const withHash: RenderInput = { ...input, dataSha256 };
+  let forPdf: RenderInput | null = null;
+  await renderTogether(withHash, [
+    ...(formats.includes('xlsx') ? [renderTo('xlsx')] : []),
+    ...(formats.includes('pdf') ? [async (shared: RenderInput) => { forPdf = await firstRowsOf(shared, pdfRowsLookedAt(options)); }] : []),
+  ]);
+  if (forPdf !== null) await renderTo('pdf')(forPdf);
   return rendered;
+}
+
+/**
+ * The input with each streamed section read through once and replaced by its first
+ * `kept` rows followed by stand-in rows (every cell empty) up to its length: what the
+ * pdf needs of it (pdfRowsLookedAt), in bounded memory.
+ */
+async function firstRowsOf(input: RenderInput, kept: number): Promise<RenderInput> {
+  const sections: Section[] = [];
+  for (const section of input.sections) {
+    if (typeof section.rows !== 'function') {
+      sections.push(section);
+      continue;
+    }
+    const head: (readonly Cell[])[] = [];
+    let length = 0;
+    for await (const batch of sectionBatches(section)) {
+      for (const row of batch) if (head.length < kept) head.push(row);
+      length += batch.length;
+    }
+    const standIn: readonly Cell[] = section.columns.map(() => null);
+    sections.push({ ...section, rows: () => rowsThenStandIns(head, length, standIn) });
+  }
+  return { ...input, sections };
+}
+
+function rowsThenStandIns(head: readonly (readonly Cell[])[], length: number, standIn: readonly Cell[]): BatchedRows {
+  const standInsPerBatch = 10_000;
+  async function* batches(): AsyncGenerator<readonly (readonly Cell[])[]> {
+    if (head.length > 0) yield head;
+    const full: readonly (readonly Cell[])[] = Array.from({ length: standInsPerBatch }, () => standIn);
+    for (let left = length - head.length; left > 0; left -= standInsPerBatch) {
+      yield left >= standInsPerBatch ? full : full.slice(0, left);
+    }
+  }
+  return {
+    batches,
+    async *[Symbol.asyncIterator]() {
+      for await (const batch of batches()) yield* batch;
+    },
+  };
 }

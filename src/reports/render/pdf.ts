@@ -19,7 +19,7 @@ import PDFDocument from 'pdfkit';
 import { invariant } from '../../errors.ts';
 import type { Figure } from '../figures.ts';
 import {
-  assertRenderInput, cellParts, currencyAffix, groupedDecimal, isMoneyDecimal, sectionRows, sortedEntries,
+  assertRenderInput, cellParts, currencyAffix, groupedDecimal, isMoneyDecimal, sectionBatches, sortedEntries,
 } from './cells.ts';
 import { HashedFile } from './sink.ts';
 import type { Cell, Chart, Column, RenderInput, Section } from './types.ts';
@@ -331,6 +331,11 @@ async function drawTable(pages: Pages, table: Table, rows: AsyncIterable<readonl
   let drawn = 0;
   let notDrawn = 0;
   for await (const cells of rows) {
+    const counted = (cells as CountedRows)[countedRows];
+    if (counted !== undefined) {
+      notDrawn += counted;
+      continue;
+    }
     if (drawn === rowsMax) {
       notDrawn += 1;
       continue;
@@ -348,20 +353,31 @@ async function drawTable(pages: Pages, table: Table, rows: AsyncIterable<readonl
   pages.y += 10;
 }
 
-/** Stands for every row past the ones drawn: those are only counted, so none is formatted. */
-const countedRow: readonly PdfCell[] = Object.freeze([]);
+/** Rows past those formatted are only counted: one item stands for all of them, with their number. */
+const countedRows = Symbol('rows counted, not drawn');
+type CountedRows = readonly PdfCell[] & { readonly [countedRows]?: number };
 
-async function* displayRows(section: Section, rowsMax: number): AsyncGenerator<readonly PdfCell[]> {
+function rowsCounted(count: number): CountedRows {
+  return Object.freeze(Object.assign([], { [countedRows]: count }));
+}
+
+async function* displayRows(section: Section, formattedMax: number): AsyncGenerator<readonly PdfCell[]> {
   let index = 0;
-  for await (const row of sectionRows(section)) {
-    yield index < rowsMax ? row.map((cell, column) => displayCell(section.columns[column] as Column, cell)) : countedRow;
-    index += 1;
+  let counted = 0;
+  for await (const batch of sectionBatches(section)) {
+    for (const row of batch) {
+      if (index < formattedMax) yield row.map((cell, column) => displayCell(section.columns[column] as Column, cell));
+      else counted += 1;
+      index += 1;
+    }
   }
+  if (counted > 0) yield rowsCounted(counted);
 }
 
 async function* bandCells(rows: AsyncIterable<readonly PdfCell[]>, band: Band): AsyncGenerator<readonly PdfCell[]> {
   for await (const cells of rows) {
-    yield cells === countedRow ? cells : band.indexes.map((index) => cells[index] ?? { text: '', figureId: null });
+    yield (cells as CountedRows)[countedRows] !== undefined ? cells
+      : band.indexes.map((index) => cells[index] ?? { text: '', figureId: null });
   }
 }
 
@@ -576,6 +592,16 @@ async function writePdf(input: RenderInput, output: NodeJS.WritableStream, rowsM
   await drawFigureIndex(pages, input.figures, rowsMax);
   stampPages(doc, input);
   doc.end();
+}
+
+/**
+ * How many rows of a section the pdf looks at (it draws at most pdfRowsMax of them, and
+ * sizes its columns from the first sampleRowsMax); past these it only counts. A section
+ * whose later rows are stand-ins of the right width renders to the same bytes, which
+ * lets the pdf be drawn from a section's first rows and its length (render/index.ts).
+ */
+export function pdfRowsLookedAt(options: PdfOptions = {}): number {
+  return Math.max(options.pdfRowsMax ?? pdfRowsMaxDefault, sampleRowsMax);
 }
 
 export async function renderPdf(input: RenderInput, path: string, options: PdfOptions = {}): Promise<string> {

@@ -5,19 +5,19 @@
 // by a few batches at most, so memory stays bounded whatever the section's length; a
 // fast rendering waits for a slow one rather than letting rows pile up.
 import { invariant } from '../../errors.ts';
-import type { Cell, RenderInput, Section } from './types.ts';
+import type { BatchedRows, Cell, RenderInput, Section } from './types.ts';
 
 type Row = readonly Cell[];
 
-/** Rows handed over together: large enough that the hand-over costs little per row. */
+/** Rows handed over together when the source gives them one by one: enough that the hand-over costs little per row. */
 const batchRows = 1_000;
 /** Batches the read may run ahead of the slowest branch. */
 const aheadBatchesMax = 8;
 
 /** One streamed section's read, shared by `branches` readers. */
 class SharedRead {
-  private readonly iterator: AsyncIterator<Row>;
-  private readonly batches: Row[][] = [];
+  private readonly iterator: AsyncIterator<readonly Row[]>;
+  private readonly batches: (readonly Row[])[] = [];
   /** Index (in the whole read) of batches[0]. */
   private firstBatch = 0;
   private readonly positions: number[];
@@ -29,13 +29,23 @@ class SharedRead {
   private waiters: (() => void)[] = [];
 
   constructor(source: AsyncIterable<Row>, attached: readonly boolean[]) {
-    this.iterator = source[Symbol.asyncIterator]();
+    this.iterator = batchesOf(source)[Symbol.asyncIterator]();
     this.positions = attached.map(() => 0);
     this.attached = [...attached];
     this.started = attached.map(() => false);
   }
 
-  async *branch(index: number): AsyncGenerator<Row> {
+  branch(index: number): BatchedRows {
+    const batches = () => this.branchBatches(index);
+    return {
+      batches,
+      async *[Symbol.asyncIterator]() {
+        for await (const batch of batches()) yield* batch;
+      },
+    };
+  }
+
+  private async *branchBatches(index: number): AsyncGenerator<readonly Row[]> {
     invariant(this.started[index] !== true, `branch ${index} reads the section once`);
     this.started[index] = true;
     try {
@@ -44,7 +54,7 @@ class SharedRead {
         if (batch === null) return;
         this.positions[index] = (this.positions[index] as number) + 1;
         this.advanced();
-        yield* batch;
+        yield batch;
       }
     } finally {
       this.detach(index);
@@ -88,12 +98,12 @@ class SharedRead {
     for (const wake of waiters) wake();
   }
 
-  private async batchAt(index: number): Promise<Row[] | null> {
+  private async batchAt(index: number): Promise<readonly Row[] | null> {
     for (;;) {
       if (this.failure !== null) throw this.failure.error;
       const wanted = this.positions[index] as number;
       invariant(wanted >= this.firstBatch, 'a branch reads only batches still held');
-      if (wanted < this.firstBatch + this.batches.length) return this.batches[wanted - this.firstBatch] as Row[];
+      if (wanted < this.firstBatch + this.batches.length) return this.batches[wanted - this.firstBatch] as readonly Row[];
       if (this.done) return null;
       if (this.filling !== null) {
         await this.filling;
@@ -107,23 +117,33 @@ class SharedRead {
   }
 
   private async fill(): Promise<void> {
-    const batch: Row[] = [];
     try {
-      while (batch.length < batchRows) {
-        const next = await this.iterator.next();
-        if (next.done === true) {
-          this.done = true;
-          break;
-        }
-        batch.push(next.value);
-      }
+      const next = await this.iterator.next();
+      if (next.done === true) this.done = true;
+      else if (next.value.length > 0) this.batches.push(next.value);
     } catch (error) {
       this.failure = { error };
       this.done = true;
     }
-    if (batch.length > 0) this.batches.push(batch);
     this.advanced();
   }
+}
+
+/** The source's own batches when it has them, else its rows gathered into batches. */
+async function* batchesOf(source: AsyncIterable<Row>): AsyncGenerator<readonly Row[]> {
+  if (typeof (source as Partial<BatchedRows>).batches === 'function') {
+    yield* (source as BatchedRows).batches();
+    return;
+  }
+  let batch: Row[] = [];
+  for await (const row of source) {
+    batch.push(row);
+    if (batch.length === batchRows) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
 }
 
 /**

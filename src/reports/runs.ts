@@ -20,6 +20,7 @@ import { accessReviewInput, accessReviewReport } from '../access-control/review.
 import { figureSubject } from './figures.ts';
 import { inScope } from '../access-control/scope.ts';
 import { detailRowsSource } from './detail.ts';
+import { countDetailRows, RenderCounter, type RenderProgress } from './run-progress.ts';
 import { renderFormats, type Rendered } from './render/index.ts';
 import type { RenderInput, ReportFormat, RunHeader } from './render/types.ts';
 import { reportFormats } from './render/types.ts';
@@ -59,6 +60,8 @@ export type RunRequest = {
   readonly outDir?: string;
   /** The run's id when the caller must know it before the run ends (the API's 202); else a new one. */
   readonly runId?: string;
+  /** Told of the rendering as it goes: rows rendered of rows to render (run-progress.ts). */
+  readonly onProgress?: RenderProgress;
 };
 
 type Snapshot = {
@@ -117,7 +120,8 @@ export async function createRun(ctx: ReportContext, request: RunRequest): Promis
     requested_by: request.requestedBy, supersedes: snapshot.supersedes, checkpoint: snapshot.checkpoint,
   };
   const outDir = request.outDir ?? path.join(ctx.dataDir, 'reports', runId);
-  const rendered = await renderEverything(ctx, template, header, snapshot.figures, resolved.run, outDir);
+  const rendered = await renderEverything(ctx, template, header, snapshot.figures, resolved.run, outDir,
+    reportFormats, request.onProgress);
   const manifestFile = signManifest(buildManifest(header, snapshot.figures, rendered.files, ctx.key.keyId), ctx.key);
   const manifestName = `${baseName(header)}.manifest.json`;
   const manifestBytes = `${JSON.stringify(manifestFile, null, 2)}\n`;
@@ -161,12 +165,16 @@ function baseName(header: RunHeader): string {
 /** Every format asked for (json always): the json's SHA-256 is the data's hash that the others print. */
 async function renderEverything(
   ctx: ReportContext, template: Template, header: RunHeader, figures: readonly ComputedFigure[], run: RunParams,
-  outDir: string, formats: readonly ReportFormat[] = reportFormats,
+  outDir: string, formats: readonly ReportFormat[] = reportFormats, onProgress?: RenderProgress,
 ) {
   const detailRows = template.detail === null ? null
     : detailRowsSource(ctx.pool, run, header.watermark);
   const input = layoutRun({ template, header, figures, detailRows, lineageBaseUrl: ctx.lineageBaseUrl, dataSha256: '' });
-  return renderedFiles(header, await renderFormats(input, outDir, baseName(header), formats), formats);
+  const counter = onProgress === undefined ? null : new RenderCounter(input,
+    detailRows === null ? 0 : await countDetailRows(ctx.pool, run, header.watermark),
+    reportFormats.filter((f) => f === 'json' || formats.includes(f)), onProgress);
+  return renderedFiles(header, await renderFormats(input, outDir, baseName(header), formats, {},
+    counter ?? undefined), formats);
 }
 
 /** The manifest's files (in the formats' order, which its bytes keep) and their paths. */

@@ -55,16 +55,26 @@ export async function renderAll(
  * and drawn beside the xlsx that heap made a 256 MiB process spend most of its time
  * collecting garbage.
  */
+export type RenderObserver = {
+  /** The input one format's rendering reads (its streamed sections counted as they are read). */
+  wrap(input: RenderInput): RenderInput;
+  /** A format is written. */
+  finished(): void;
+};
+
 export async function renderFormats(
   input: RenderInput, outDir: string, baseName: string, formats: readonly ReportFormat[], options: RenderOptions = {},
+  observer?: RenderObserver,
 ): Promise<Partial<Rendered> & Pick<Rendered, 'json'>> {
   invariant(baseName.length > 0 && !/[/\\]/.test(baseName), `base name ${JSON.stringify(baseName)} names a file`);
   await makePrivateDir(outDir);
   const selected = createRenderers(options);
   const fileOf = (format: ReportFormat) => path.join(outDir, `${baseName}.${format}`);
   const rendered: Partial<Rendered> & Pick<Rendered, 'json'> = { json: { path: fileOf('json'), sha256: '' } };
-  const renderTo = (format: ReportFormat) => async (shared: RenderInput) => {
-    rendered[format] = { path: fileOf(format), sha256: await selected[format](shared, fileOf(format)) };
+  const observed = (shared: RenderInput) => (observer === undefined ? shared : observer.wrap(shared));
+  const renderTo = (format: ReportFormat, wrap = observed) => async (shared: RenderInput) => {
+    rendered[format] = { path: fileOf(format), sha256: await selected[format](wrap(shared), fileOf(format)) };
+    observer?.finished();
   };
   await renderTogether(input, [renderTo('json'), ...(formats.includes('csv') ? [renderTo('csv')] : [])]);
   const dataSha256 = rendered.json.sha256;
@@ -74,9 +84,12 @@ export async function renderFormats(
   let forPdf: RenderInput | null = null;
   await renderTogether(withHash, [
     ...(formats.includes('xlsx') ? [renderTo('xlsx')] : []),
-    ...(formats.includes('pdf') ? [async (shared: RenderInput) => { forPdf = await firstRowsOf(shared, pdfRowsLookedAt(options)); }] : []),
+    ...(formats.includes('pdf') ? [async (shared: RenderInput) => {
+      forPdf = await firstRowsOf(observed(shared), pdfRowsLookedAt(options));
+    }] : []),
   ]);
-  if (forPdf !== null) await renderTo('pdf')(forPdf);
+  // Its rows were counted as they were read for it, above.
+  if (forPdf !== null) await renderTo('pdf', (kept) => kept)(forPdf);
   return rendered;
 }
 

@@ -190,7 +190,8 @@ async function benchGlDetail(db: Awaited<ReturnType<typeof benchDatabase>>): Pro
     ...['json', 'csv', 'xlsx', 'pdf'].map((format) => `  ${format} alone (its own read included): ` +
       `${seconds(alone[format]!.ms)}, CPU ${seconds(alone[format]!.cpuMs)}, peak RSS ${alone[format]!.peakMb} MB` +
       `${format === slowest ? '  ← the slowest' : ''}`),
-    `gl-detail 2026-10 (${n} lines) as the command, all four renderings (two reads: json + csv, then xlsx + pdf), ` +
+    `gl-detail 2026-10 (${n} lines) as the command, all four renderings (two reads: json + csv, then xlsx + ` +
+      `the pdf's first rows; the pdf drawn last), ` +
       `${glDetailHeapMb} MiB heap, exit ${whole.code}: ${seconds(whole.ms)}, CPU ${seconds(whole.cpuMs)}, ` +
       `${Math.round((n * 1000) / whole.ms)} lines/s; peak RSS ${whole.peakMb} MB; ` +
       `${(whole.ms / Math.max(read.ms, 1)).toFixed(1)}× the read floor (target ≤ 60 s: ` +

@@ -1,7 +1,8 @@
 // Bulk writes with COPY FROM STDIN: one round trip per table per batch. The text format
 // (copyRows: reconciliation's rows) is escaped here, once; the binary format (copyBinary,
-// StagedCopy: the journal's rows) is written here, typed column by column.
-import { from as copyFrom } from 'pg-copy-streams';
+// StagedCopy: the journal's rows) is written here, typed column by column. Bulk reads
+// with COPY TO STDOUT (copyOutText: gl-detail's million lines) are decoded here too.
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { invariant, invariantFailed } from '../errors.ts';
 import type { Client } from './database.ts';
 
@@ -449,4 +450,71 @@ function hexValue(code: number): number {
   if (code >= 0x61 && code <= 0x66) return code - 0x61 + 10;
   if (code >= 0x41 && code <= 0x46) return code - 0x41 + 10;
   return -1;
+}
+
+/** Rows of one COPY TO STDOUT in text format: each row its fields, `\N` as null. */
+export type CopiedRow = (string | null)[];
+
+/**
+ * Streams the rows of `COPY (query) TO STDOUT` (text format), decoded, in batches as they
+ * arrive: one statement, no per-row protocol message or type parsing in the driver. `sql` is
+ * the whole COPY statement (COPY takes no bind parameters: see inlineLiterals).
+ * Stopping early (a `return` from the consumer) ends the COPY by destroying the
+ * connection's stream: the caller must then discard the client, not reuse it.
+ */
+export async function* copyOutText(client: Client, sql: string): AsyncGenerator<CopiedRow[]> {
+  const stream = client.query(copyTo(sql));
+  let carry: Buffer | null = null;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const bytes: Buffer = carry === null ? chunk : Buffer.concat([carry, chunk]);
+    // A row ends at LF, which never occurs inside a UTF-8 sequence, and inside a field
+    // only as `\\n`: everything up to the last LF is whole rows.
+    const end = bytes.lastIndexOf(0x0a);
+    if (end < 0) {
+      carry = bytes;
+      continue;
+    }
+    carry = end + 1 < bytes.length ? bytes.subarray(end + 1) : null;
+    yield decodeCopyText(bytes.toString('utf8', 0, end));
+  }
+  invariant(carry === null, 'a COPY TO STDOUT ends with a whole row');
+}
+
+/** Rows (without the last LF) of COPY's text format, split and unescaped. */
+export function decodeCopyText(text: string): CopiedRow[] {
+  const rows: CopiedRow[] = [];
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const fields: CopiedRow = text.slice(start, end).split('\t');
+    for (let index = 0; index < fields.length; index += 1) {
+      const field = fields[index] as string;
+      if (field.includes('\\')) fields[index] = field === '\\N' ? null : unescapeCopyText(field);
+    }
+    rows.push(fields);
+    start = end + 1;
+  }
+  return rows;
+}
+
+const copyEscapes: Readonly<Record<string, string>> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/** The escapes PostgreSQL writes in COPY's text format: `\b \f \n \r \t \v`, and `\c` for c itself (`\\`). */
+function unescapeCopyText(field: string): string {
+  return field.replace(/\\(.)/gs, (_match, escaped: string) => copyEscapes[escaped] ?? escaped);
+}
+
+/**
+ * A statement with its `$n` parameters written in as quoted literals, for COPY, which
+ * takes no bind parameters. Each value is quoted by the driver's escapeLiteral (standard
+ * strings: quotes doubled, and an `E''` literal when a backslash is in it).
+ */
+export function inlineLiterals(client: Client, sql: string, values: readonly unknown[]): string {
+  return sql.replace(/\$([0-9]+)/g, (_match, digits: string) => {
+    const value = values[Number(digits) - 1];
+    invariant(typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value)),
+      `parameter $${digits} is a string or an integer`);
+    return client.escapeLiteral(String(value));
+  });
 }

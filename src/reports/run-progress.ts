@@ -7,7 +7,7 @@
 // the total.
 import type { Pool } from '../db/database.ts';
 import { SqlParams, watermarkSql, windowSql, type RunParams } from './query.ts';
-import type { Cell, RenderInput, ReportFormat, Section } from './render/types.ts';
+import type { BatchedRows, Cell, RenderInput, ReportFormat, Section } from './render/types.ts';
 
 /** `onProgress(rowsRendered, rowsTotal)`: at the start, every `reportEveryRows` pulled rows, and after each format. */
 export type RenderProgress = (rowsRendered: number, rowsTotal: number) => void;
@@ -67,7 +67,28 @@ export class RenderCounter {
       ...section,
       // No extra promise per row: next() is the source's own, counted as it is asked for.
       rows: () => {
-        const source = rows()[Symbol.asyncIterator]();
+        const read = rows();
+        // A source that hands rows over in batches keeps doing so: counted a batch at a time.
+        if (typeof (read as Partial<BatchedRows>).batches === 'function') {
+          const batched = read as BatchedRows;
+          return {
+            async *batches() {
+              for await (const batch of batched.batches()) {
+                for (let row = 0; row < batch.length; row += 1) pull();
+                yield batch;
+              }
+            },
+            [Symbol.asyncIterator]: () => {
+              const source = batched[Symbol.asyncIterator]();
+              return {
+                next: () => { pull(); return source.next(); },
+                return: async (value?: unknown) => (source.return === undefined
+                  ? { done: true as const, value: undefined } : source.return(value)),
+              };
+            },
+          } satisfies BatchedRows;
+        }
+        const source = read[Symbol.asyncIterator]();
         const iterator: AsyncIterator<readonly Cell[]> = {
           next: () => { pull(); return source.next(); },
           // A renderer that stops early (break) closes the source: its query pages end there.

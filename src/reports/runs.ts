@@ -10,7 +10,7 @@ import { limits } from '../limits.ts';
 import { canonicalJson, sha256Hex } from '../ledger/canonical.ts';
 import { withTransaction, type Client, type Pool } from '../db/database.ts';
 import { writeCheckpoint } from '../integrity/checkpoints.ts';
-import { makePrivateDir, writePrivateFileAtomic } from '../storage/files.ts';
+import { writePrivateFileAtomic } from '../storage/files.ts';
 import type { SigningKey } from '../signing/keys.ts';
 import { computeFigures, type ComputedFigure } from './compute.ts';
 import { layoutRun } from './layout.ts';
@@ -21,7 +21,7 @@ import { figureSubject } from './figures.ts';
 import { inScope } from '../access-control/scope.ts';
 import { detailRowsSource } from './detail.ts';
 import { countDetailRows, RenderCounter, type RenderProgress } from './run-progress.ts';
-import { renderers } from './render/index.ts';
+import { renderFormats, type Rendered } from './render/index.ts';
 import type { RenderInput, ReportFormat, RunHeader } from './render/types.ts';
 import { reportFormats } from './render/types.ts';
 import type { FigureDef, Template } from './template.ts';
@@ -162,36 +162,31 @@ function baseName(header: RunHeader): string {
   return `${header.report}-${header.run_id}`;
 }
 
-/** json first: the other formats print its SHA-256 (the data's hash) in their header. */
+/** Every format asked for (json always): the json's SHA-256 is the data's hash that the others print. */
 async function renderEverything(
   ctx: ReportContext, template: Template, header: RunHeader, figures: readonly ComputedFigure[], run: RunParams,
   outDir: string, formats: readonly ReportFormat[] = reportFormats, onProgress?: RenderProgress,
 ) {
-  await makePrivateDir(outDir);
   const detailRows = template.detail === null ? null
     : detailRowsSource(ctx.pool, run, header.watermark);
-  const laidOut = (dataSha256: string): RenderInput => layoutRun({
-    template, header, figures, detailRows, lineageBaseUrl: ctx.lineageBaseUrl, dataSha256,
-  });
-  const counter = onProgress === undefined ? null : new RenderCounter(laidOut(''),
+  const input = layoutRun({ template, header, figures, detailRows, lineageBaseUrl: ctx.lineageBaseUrl, dataSha256: '' });
+  const counter = onProgress === undefined ? null : new RenderCounter(input,
     detailRows === null ? 0 : await countDetailRows(ctx.pool, run, header.watermark),
     reportFormats.filter((f) => f === 'json' || formats.includes(f)), onProgress);
-  const input = (dataSha256: string): RenderInput => (counter === null ? laidOut(dataSha256)
-    : counter.wrap(laidOut(dataSha256)));
+  return renderedFiles(header, await renderFormats(input, outDir, baseName(header), formats, {},
+    counter ?? undefined), formats);
+}
+
+/** The manifest's files (in the formats' order, which its bytes keep) and their paths. */
+function renderedFiles(header: RunHeader, rendered: Partial<Rendered>, formats: readonly ReportFormat[]) {
   const files: Manifest['files'] = {};
   const paths: Partial<Record<ReportFormat, string>> = {};
-  const jsonName = `${baseName(header)}.json`;
-  const dataSha256 = await renderers.json(input(''), path.join(outDir, jsonName));
-  counter?.finished();
-  files.json = { name: jsonName, sha256: dataSha256 };
-  paths.json = path.join(outDir, jsonName);
-  for (const format of reportFormats.filter((f) => f !== 'json' && formats.includes(f))) {
-    const name = `${baseName(header)}.${format}`;
-    files[format] = { name, sha256: await renderers[format](input(dataSha256), path.join(outDir, name)) };
-    paths[format] = path.join(outDir, name);
-    counter?.finished();
+  for (const format of reportFormats) {
+    const file = rendered[format];
+    if (file === undefined) continue;
+    files[format] = { name: `${baseName(header)}.${format}`, sha256: file.sha256 };
+    if (formats.includes(format)) paths[format] = file.path;
   }
-  if (!formats.includes('json')) delete paths.json;
   return { files, paths };
 }
 
@@ -240,19 +235,8 @@ export async function publishRenderedRun(
   const header = previous === null || previous.rowCount !== 0 ? render.header : { ...render.header, supersedes: null };
   render = { ...render, header };
   const dir = outDir ?? path.join(ctx.dataDir, 'reports', header.run_id);
-  await makePrivateDir(dir);
-  const input = (dataSha256: string): RenderInput => ({ ...render, lineageBaseUrl: ctx.lineageBaseUrl, dataSha256 });
-  const files: Manifest['files'] = {};
-  const paths: RunFiles['files'] = {};
-  const jsonName = `${baseName(header)}.json`;
-  const dataSha256 = await renderers.json(input(''), path.join(dir, jsonName));
-  files.json = { name: jsonName, sha256: dataSha256 };
-  paths.json = path.join(dir, jsonName);
-  for (const format of reportFormats.filter((f) => f !== 'json')) {
-    const name = `${baseName(header)}.${format}`;
-    files[format] = { name, sha256: await renderers[format](input(dataSha256), path.join(dir, name)) };
-    paths[format] = path.join(dir, name);
-  }
+  const { files, paths } = renderedFiles(header, await renderFormats({ ...render, lineageBaseUrl: ctx.lineageBaseUrl,
+    dataSha256: '' }, dir, baseName(header), reportFormats), reportFormats);
   const manifestFile = signManifest(buildManifest(header, render.figures, files, ctx.key.keyId), ctx.key);
   const manifestName = `${baseName(header)}.manifest.json`;
   const manifestBytes = `${JSON.stringify(manifestFile, null, 2)}\n`;

@@ -24,7 +24,7 @@
 // decimals: `-5.00` is a number, not a formula, and stays one. A value in a numeric field
 // that is not a plain decimal is treated as text.
 import type { Writable } from 'node:stream';
-import { assertRenderInput, cellValue, dimensionKeys, sectionRows, sortedEntries } from './cells.ts';
+import { assertRenderInput, cellValue, dimensionKeys, sectionBatches, sortedEntries } from './cells.ts';
 import { HashedFile, TextWriter } from './sink.ts';
 import type { Column, RenderInput, Renderer, Section } from './types.ts';
 
@@ -87,7 +87,10 @@ async function writeSection(out: TextWriter, section: Section): Promise<void> {
   await out.write(csvRecord(['section', section.name, section.title]));
   await out.write(csvRecord(section.columns.map((column) => column.key)));
   const kinds = columnKinds(section.columns);
-  for await (const row of sectionRows(section)) await out.write(csvRecord(row.map(cellValue), kinds));
+  for await (const batch of sectionBatches(section)) {
+    for (const row of batch) out.push(csvRecord(row.map(cellValue), kinds));
+    await out.flushIfFull();
+  }
 }
 
 async function writeCsv(input: RenderInput, output: Writable): Promise<void> {

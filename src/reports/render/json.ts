@@ -10,7 +10,7 @@
 // Rows are written as they are read, never gathered into one string.
 import type { Writable } from 'node:stream';
 import type { Figure } from '../figures.ts';
-import { assertRenderInput, cellValue, sectionRows, sortedEntries } from './cells.ts';
+import { assertRenderInput, cellValue, sectionBatches, sortedEntries } from './cells.ts';
 import { HashedFile, hashOnlyWritable, TextWriter } from './sink.ts';
 import type { RenderInput, Renderer, Section } from './types.ts';
 
@@ -31,8 +31,17 @@ async function writeList(out: TextWriter, indent: string, items: AsyncIterable<s
   await out.write(first ? '[]' : `\n${indent}]`);
 }
 
-async function* rowLines(section: Section): AsyncGenerator<string> {
-  for await (const row of sectionRows(section)) yield JSON.stringify(row.map(cellValue));
+/** writeList's layout for the rows, a batch at a time (the same bytes, far fewer awaits). */
+async function writeRows(out: TextWriter, indent: string, section: Section): Promise<void> {
+  let separator = '[\n';
+  for await (const batch of sectionBatches(section)) {
+    for (const row of batch) {
+      out.push(`${separator}${indent}  ${JSON.stringify(row.map(cellValue))}`);
+      separator = ',\n';
+    }
+    await out.flushIfFull();
+  }
+  await out.write(separator === '[\n' ? '[]' : `\n${indent}]`);
 }
 
 async function writeSection(out: TextWriter, section: Section): Promise<void> {
@@ -44,7 +53,7 @@ async function writeSection(out: TextWriter, section: Section): Promise<void> {
   await writeList(out, `${indent}  `, section.columns.map((column) =>
     JSON.stringify({ key: column.key, title: column.title, kind: column.kind })));
   await out.write(`,\n${indent}  "rows": `);
-  await writeList(out, `${indent}  `, rowLines(section));
+  await writeRows(out, `${indent}  `, section);
   await out.write(`\n${indent}}`);
 }
 

@@ -19,7 +19,7 @@ import PDFDocument from 'pdfkit';
 import { invariant } from '../../errors.ts';
 import type { Figure } from '../figures.ts';
 import {
-  assertRenderInput, cellParts, currencyAffix, figurePageUrl, groupedDecimal, isMoneyDecimal, sectionRows, sortedEntries,
+  assertRenderInput, cellParts, currencyAffix, figurePageUrl, groupedDecimal, isMoneyDecimal, sectionBatches, sortedEntries,
 } from './cells.ts';
 import { HashedFile } from './sink.ts';
 import type { Cell, Chart, Column, RenderInput, Section } from './types.ts';
@@ -334,6 +334,11 @@ async function drawTable(pages: Pages, table: Table, rows: AsyncIterable<readonl
   let drawn = 0;
   let notDrawn = 0;
   for await (const cells of rows) {
+    const counted = (cells as CountedRows)[countedRows];
+    if (counted !== undefined) {
+      notDrawn += counted;
+      continue;
+    }
     if (drawn === rowsMax) {
       notDrawn += 1;
       continue;
@@ -351,14 +356,32 @@ async function drawTable(pages: Pages, table: Table, rows: AsyncIterable<readonl
   pages.y += 10;
 }
 
-async function* displayRows(section: Section): AsyncGenerator<readonly PdfCell[]> {
-  for await (const row of sectionRows(section)) {
-    yield row.map((cell, index) => displayCell(section.columns[index] as Column, cell));
+/** Rows past those formatted are only counted: one item stands for all of them, with their number. */
+const countedRows = Symbol('rows counted, not drawn');
+type CountedRows = readonly PdfCell[] & { readonly [countedRows]?: number };
+
+function rowsCounted(count: number): CountedRows {
+  return Object.freeze(Object.assign([], { [countedRows]: count }));
+}
+
+async function* displayRows(section: Section, formattedMax: number): AsyncGenerator<readonly PdfCell[]> {
+  let index = 0;
+  let counted = 0;
+  for await (const batch of sectionBatches(section)) {
+    for (const row of batch) {
+      if (index < formattedMax) yield row.map((cell, column) => displayCell(section.columns[column] as Column, cell));
+      else counted += 1;
+      index += 1;
+    }
   }
+  if (counted > 0) yield rowsCounted(counted);
 }
 
 async function* bandCells(rows: AsyncIterable<readonly PdfCell[]>, band: Band): AsyncGenerator<readonly PdfCell[]> {
-  for await (const cells of rows) yield band.indexes.map((index) => cells[index] ?? { text: '', figureId: null });
+  for await (const cells of rows) {
+    yield (cells as CountedRows)[countedRows] !== undefined ? cells
+      : band.indexes.map((index) => cells[index] ?? { text: '', figureId: null });
+  }
 }
 
 /** The first `count` items, and an iterable of all of them (those, then the rest, read once). */
@@ -407,7 +430,8 @@ async function drawCellTable(pages: Pages, table: CellTable, rowsMax: number): P
 
 async function drawSection(pages: Pages, section: Section, rowsMax: number): Promise<void> {
   await drawCellTable(pages, {
-    title: section.title, columns: section.columns, rows: () => displayRows(section),
+    // The rows drawn, and those that size the columns even when fewer are drawn.
+    title: section.title, columns: section.columns, rows: () => displayRows(section, Math.max(rowsMax, sampleRowsMax)),
     // An array can be read once per band; a streamed section is read once, so it gets one band.
     rereadable: typeof section.rows !== 'function',
   }, rowsMax);
@@ -571,6 +595,16 @@ async function writePdf(input: RenderInput, output: NodeJS.WritableStream, rowsM
   await drawFigureIndex(pages, input.figures, rowsMax);
   stampPages(doc, input);
   doc.end();
+}
+
+/**
+ * How many rows of a section the pdf looks at (it draws at most pdfRowsMax of them, and
+ * sizes its columns from the first sampleRowsMax); past these it only counts. A section
+ * whose later rows are stand-ins of the right width renders to the same bytes, which
+ * lets the pdf be drawn from a section's first rows and its length (render/index.ts).
+ */
+export function pdfRowsLookedAt(options: PdfOptions = {}): number {
+  return Math.max(options.pdfRowsMax ?? pdfRowsMaxDefault, sampleRowsMax);
 }
 
 export async function renderPdf(input: RenderInput, path: string, options: PdfOptions = {}): Promise<string> {

@@ -101,8 +101,17 @@ export class TextWriter {
   constructor(private readonly output: Writable) {}
 
   async write(text: string): Promise<void> {
+    this.push(text);
+    await this.flushIfFull();
+  }
+
+  /** Adds text without waiting: a caller writing many rows then calls flushIfFull once per batch. */
+  push(text: string): void {
     this.pending.push(text);
     this.pendingChars += text.length;
+  }
+
+  async flushIfFull(): Promise<void> {
     if (this.pendingChars >= textChunkCharsMax) await this.flush();
   }
 

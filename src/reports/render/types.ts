@@ -44,6 +44,16 @@ export type Cell =
   | null
   | { readonly value: string; readonly figureId?: string; readonly currency?: string };
 
+/**
+ * A streamed section's rows that can also be handed over a batch at a time. A renderer
+ * reads a million rows through sectionBatches with one await per batch instead of
+ * several per row (the detail source and shared reads offer it); rows read one by one
+ * are the same rows in the same order.
+ */
+export interface BatchedRows extends AsyncIterable<readonly Cell[]> {
+  batches(): AsyncIterable<readonly (readonly Cell[])[]>;
+}
+
 export type Section = {
   /** Sheet name in xlsx (≤ 31 characters, unique), heading in pdf. */
   readonly name: string;

@@ -167,6 +167,31 @@ export class StagedCopy {
     this.column += 1;
   }
 
+  /**
+   * A text, jsonb or bytea value given as its bytes (UTF-8 for text and jsonb), written
+   * elsewhere first (the projector's hot path writes JSON into a scratch buffer): no string made.
+   */
+  bytes(value: Buffer): void {
+    const column = this.columns[this.column];
+    const type = column?.[1];
+    if (type !== 'text' && type !== 'jsonb' && type !== 'bytea') invariantFailed(`${this.table}: bytes() fills a text, jsonb or bytea`);
+    this.writer.rawField(value, type === 'jsonb' ? 1 : -1);
+    this.column += 1;
+  }
+
+  /** A uuid given as its 16 bytes. */
+  uuidBytes(value: Buffer): void {
+    const column = this.columns[this.column];
+    if (column?.[1] !== 'uuid' || value.length !== 16) invariantFailed(`${this.table}: uuidBytes() fills a uuid with 16 bytes`);
+    this.writer.rawField(value, -1);
+    this.column += 1;
+  }
+
+  /** The rows so far as they would be sent, copied (the hot path's equality test compares them). */
+  encoded(): Buffer {
+    return Buffer.from(this.writer.written());
+  }
+
   /** Drops the rows unsent (the ingest benchmark measures encoding without the server). */
   discard(): void {
     invariant(!this.sent, `${this.table}: a staged COPY is sent or discarded once`);
@@ -361,6 +386,15 @@ class BinaryRowWriter {
         throw new Error(`copyBinary: unknown type ${String(unknown)}`);
       }
     }
+  }
+
+  /** A field's length and bytes, after a one-byte prefix when `prefix` is not -1 (jsonb's version). */
+  rawField(value: Buffer, prefix: number): void {
+    const length = value.length + (prefix === -1 ? 0 : 1);
+    this.reserve(4 + length);
+    this.at = this.buffer.writeInt32BE(length, this.at);
+    if (prefix !== -1) this.buffer[this.at++] = prefix;
+    this.at += value.copy(this.buffer, this.at);
   }
 
   timestampMicros(micros: number): void {

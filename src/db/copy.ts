@@ -93,7 +93,7 @@ export type CopyColumn = readonly [name: string, type: CopyType];
 
 const binarySignature = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** 2000-01-01T00:00:00Z, PostgreSQL's epoch for dates and timestamps, in ms since 1970. */
-const postgresEpochMs = Date.UTC(2000, 0, 1);
+export const postgresEpochMs = Date.UTC(2000, 0, 1);
 const twoTo32 = 2 ** 32;
 const maxSafeBigInt = BigInt(Number.MAX_SAFE_INTEGER);
 const shortStringMax = 64;
@@ -164,6 +164,25 @@ export class StagedCopy {
     if (column === undefined || column[1] !== 'timestamptz') invariantFailed(`${this.table}: millis() fills a timestamptz`);
     if (!Number.isSafeInteger(value)) throw wrongValue(this.table, column[0], 'timestamptz', value);
     this.writer.timestampMicros((value - postgresEpochMs) * 1000);
+    this.column += 1;
+  }
+
+  /** A timestamptz given in microseconds since PostgreSQL's epoch, 2000-01-01 UTC. */
+  postgresMicros(value: number): void {
+    const column = this.columns[this.column];
+    if (column === undefined || column[1] !== 'timestamptz') invariantFailed(`${this.table}: postgresMicros() fills a timestamptz`);
+    if (!Number.isSafeInteger(value)) throw wrongValue(this.table, column[0], 'timestamptz', value);
+    this.writer.timestampMicros(value);
+    this.column += 1;
+  }
+
+  /** A date given in days since PostgreSQL's epoch, 2000-01-01. */
+  postgresDays(value: number): void {
+    const column = this.columns[this.column];
+    if (column === undefined || column[1] !== 'date') invariantFailed(`${this.table}: postgresDays() fills a date`);
+    if (!Number.isSafeInteger(value)) throw wrongValue(this.table, column[0], 'date', value);
+    this.writer.int32(4);
+    this.writer.int32(value);
     this.column += 1;
   }
 

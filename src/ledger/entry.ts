@@ -176,7 +176,7 @@ export function assertLinesValid(entryId: string, lines: readonly Line[]): void 
 }
 
 /** The line has a non-empty value for each of `dimensions` and for no other dimension. */
-function carriesExactly(dims: Line['dims'], dimensions: readonly Dimension[]): boolean {
+export function carriesExactly(dims: Line['dims'], dimensions: readonly Dimension[]): boolean {
   let present = 0;
   for (const name of dimensionNames) if (dims[name] !== undefined) present += 1;
   if (present !== dimensions.length) return false;

@@ -9,7 +9,8 @@
 // test/projector/hot-path.unit.spec.ts holds both paths byte for byte equal.
 import { invariant } from '../errors.ts';
 import type { ApprovalKeys } from '../ledger/approval.ts';
-import { assertLinesValid, bookingFor, topicIdPrefix } from '../ledger/entry.ts';
+import { assertLinesValid, bookingFor, carriesExactly, topicIdPrefix } from '../ledger/entry.ts';
+import { accountByCode } from '../ledger/chart.ts';
 import {
   isEventType, normalizeTimestamp, readEnvelope, uuidPattern, type Envelope, type EventType,
 } from '../ledger/envelope.ts';
@@ -22,7 +23,7 @@ import { entryHashVersion } from '../ledger/entry.ts';
 import type { Line } from '../ledger/rules.ts';
 import { limits } from '../limits.ts';
 import type { LogMessage } from '../log/types.ts';
-import { StagedCopy } from '../db/copy.ts';
+import { postgresEpochMs, StagedCopy } from '../db/copy.ts';
 import { JsonBytes, NotWritable } from './json-bytes.ts';
 import {
   newBatchWrites, writeDuplicateRow, writeQuarantineRow, writeRawRow, type BatchWrites, type DecisionSources,
@@ -58,7 +59,8 @@ export async function decideBatchHot(
       const p = prepareMessageHot((messages[index] as LogMessage).value);
       prepared.push(p);
       if (p.kind === 'envelope' && !posted.has(p.envelope.eventId)) eventIds.add(p.envelope.eventId);
-      for (const key of refsOfPrepared(p)) if (!states.has(key)) refs.add(key);
+      const keys = refsOfPrepared(p);
+      for (let k = 0; k < keys.length; k += 1) if (!states.has(keys[k] as string)) refs.add(keys[k] as string);
     }
     // What this batch posted or changed so far is already in the maps, and newer than the database.
     await sources.postedEvents([...eventIds], posted);
@@ -117,7 +119,7 @@ function readEnvelopeHot(value: Buffer | null): Envelope | null {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return null;
   if (version !== 1 || !schemaVersionIsOne(text)) return null;
   if (typeof occurredAtGiven !== 'string') return null;
-  const occurredAt = normalizedUtcMicros(occurredAtGiven) ? occurredAtGiven : normalizeTimestamp(occurredAtGiven);
+  const occurredAt = normalizedUtc(occurredAtGiven) ?? normalizeTimestamp(occurredAtGiven);
   if (occurredAt === null) return null;
   // The defining reader refuses what it cannot hash anywhere in the message: the members
   // beside data are scalars here, or it decides.
@@ -178,36 +180,73 @@ function skipSpace(text: string, start: number): number {
 }
 
 const monthDaysMax = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const zeros = ['', '0', '00', '000', '0000', '00000', '000000'];
 
 /**
- * The timestamp is already in the normalized form (`YYYY-MM-DDTHH:MM:SS.ffffffZ`, fields in
- * range), so normalizeTimestamp would give it back unchanged.
+ * normalizeTimestamp (envelope.ts) of a UTC timestamp as producers write it,
+ * `YYYY-MM-DDTHH:MM:SS[.f…]Z` with its fields in range, read without a regular
+ * expression; null for anything else (normalizeTimestamp decides).
  */
-function normalizedUtcMicros(value: string): boolean {
-  if (value.length !== 27) return false;
-  for (let index = 0; index < 27; index += 1) {
+function normalizedUtc(value: string): string | null {
+  const length = value.length;
+  if (length < 20 || value.charCodeAt(length - 1) !== 0x5a) return null;
+  for (let index = 0; index < 19; index += 1) {
     const code = value.charCodeAt(index);
-    const expected = normalizedShape.charCodeAt(index);
+    const expected = utcShape.charCodeAt(index);
     if (expected === 0x39) {
-      if (code < 0x30 || code > 0x39) return false;
+      if (code < 0x30 || code > 0x39) return null;
     } else if (code !== expected) {
-      return false;
+      return null;
+    }
+  }
+  let fraction = 0;
+  if (length > 20) {
+    if (value.charCodeAt(19) !== 0x2e) return null;
+    fraction = length - 21;
+    if (fraction < 1 || fraction > 9) return null;
+    for (let index = 20; index < length - 1; index += 1) {
+      const code = value.charCodeAt(index);
+      if (code < 0x30 || code > 0x39) return null;
     }
   }
   const year = digits(value, 0, 4);
   const month = digits(value, 5, 2);
   const day = digits(value, 8, 2);
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > (monthDaysMax[month - 1] as number)) return false;
-  if (month === 2 && day === 29 && !((year % 4 === 0 && year % 100 !== 0) || year % 400 === 0)) return false;
-  return digits(value, 11, 2) <= 23 && digits(value, 14, 2) <= 59 && digits(value, 17, 2) <= 59;
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > (monthDaysMax[month - 1] as number)) return null;
+  if (month === 2 && day === 29 && !((year % 4 === 0 && year % 100 !== 0) || year % 400 === 0)) return null;
+  if (digits(value, 11, 2) > 23 || digits(value, 14, 2) > 59 || digits(value, 17, 2) > 59) return null;
+  if (fraction === 6) return value;
+  if (fraction > 6) return `${value.slice(0, 26)}Z`;
+  if (fraction === 0) return `${value.slice(0, 19)}.000000Z`;
+  return `${value.slice(0, 20 + fraction)}${zeros[6 - fraction] as string}Z`;
 }
 
-const normalizedShape = '9999-99-99T99:99:99.999999Z';
+const utcShape = '9999-99-99T99:99:99';
 
 function digits(text: string, start: number, count: number): number {
   let value = 0;
   for (let index = start; index < start + count; index += 1) value = value * 10 + text.charCodeAt(index) - 0x30;
   return value;
+}
+
+/**
+ * A normalized timestamp (`YYYY-MM-DDTHH:MM:SS.ffffffZ`) in microseconds since
+ * PostgreSQL's epoch; NaN before the year 100, where Date.UTC reads years differently
+ * (the COPY writer then parses the text itself).
+ */
+function postgresMicros(normalized: string): number {
+  const year = digits(normalized, 0, 4);
+  if (year < 100) return Number.NaN;
+  const ms = Date.UTC(year, digits(normalized, 5, 2) - 1, digits(normalized, 8, 2), digits(normalized, 11, 2),
+    digits(normalized, 14, 2), digits(normalized, 17, 2));
+  return (ms - postgresEpochMs) * 1000 + digits(normalized, 20, 6);
+}
+
+/** A `YYYY-MM` period's first day in days since PostgreSQL's epoch. */
+function postgresDaysOfPeriod(period: string): number {
+  const year = digits(period, 0, 4);
+  if (year < 100) return Number.NaN;
+  return (Date.UTC(year, digits(period, 5, 2) - 1, 1) - postgresEpochMs) / 86_400_000;
 }
 
 // ---- validating the data -----------------------------------------------------------------
@@ -336,7 +375,7 @@ function applyOutcomeHot(
   const idBytes = entryIdBytes(topic, partition, offset);
   const entryId = uuidText(idBytes);
   const lines = posting.lines;
-  assertLinesValid(entryId, lines);
+  if (!linesValid(lines)) assertLinesValid(entryId, lines); // it throws, naming what is wrong
   const chainSeq = chain.seq + 1;
 
   // entry.ts entryHashInput, format version 1, written directly.
@@ -390,12 +429,15 @@ function applyOutcomeHot(
   s.ascii(']]');
   const hash = s.sha256();
 
-  const booked = `${bookedPeriod}-01`;
+  const micros = postgresMicros(effectiveAt);
+  const days = bookedDays(bookedPeriod);
   const r = writes.entries;
   r.row();
   r.uuidBytes(idBytes); r.value(envelope.eventId); r.value(envelope.type); r.value(topic);
-  r.value(partition); r.value(offset); r.value(chainSeq); r.value(effectiveAt);
-  r.value(booked); r.value(late); r.value(posting.rule); r.value(posting.ruleVersion); r.value(envelope.payloadSha256);
+  r.value(partition); r.value(offset); r.value(chainSeq);
+  if (Number.isNaN(micros)) r.value(effectiveAt); else r.postgresMicros(micros);
+  if (Number.isNaN(days)) r.value(`${bookedPeriod}-01`); else r.postgresDays(days);
+  r.value(late); r.value(posting.rule); r.value(posting.ruleVersion); r.value(envelope.payloadSha256);
   r.value(subject.currency ?? null); r.value(subject.market ?? null);
   r.value(subject.owner_id ?? null); r.value(subject.rental_id ?? null);
   r.bytes(chain.digest); r.bytes(hash); r.value(lines.length);
@@ -404,7 +446,9 @@ function applyOutcomeHot(
     const l = lines[index] as Line;
     const d = l.dims;
     out.row();
-    out.uuidBytes(idBytes); out.value(index + 1); out.value(booked); out.value(effectiveAt);
+    out.uuidBytes(idBytes); out.value(index + 1);
+    if (Number.isNaN(days)) out.value(`${bookedPeriod}-01`); else out.postgresDays(days);
+    if (Number.isNaN(micros)) out.value(effectiveAt); else out.postgresMicros(micros);
     out.value(l.account); out.value(l.side); out.value(l.amount.minor); out.value(l.amount.currency);
     out.value(d.owner_id ?? null); out.value(d.rental_id ?? null);
     out.value(d.driver_id ?? null); out.value(d.market ?? null);
@@ -416,9 +460,56 @@ function applyOutcomeHot(
   writes.counts.posted += 1;
   const position = { topic, partition, offset };
   writes.posted.set(envelope.eventId, { payloadSha256: envelope.payloadSha256, entryId, position });
-  for (const [key, state] of posting.changes) {
+  const changes = posting.changes;
+  for (let index = 0; index < changes.length; index += 1) {
+    const [key, state] = changes[index] as [string, StateSlot['state']];
     writes.states.set(key, { state, version: writes.states.get(key)?.version ?? 0, dirty: true });
   }
+}
+
+let lastBookedPeriod = '';
+let lastBookedDays = 0;
+
+function bookedDays(period: string): number {
+  if (period !== lastBookedPeriod) {
+    lastBookedDays = postgresDaysOfPeriod(period);
+    lastBookedPeriod = period;
+  }
+  return lastBookedDays;
+}
+
+/** Amounts below this sum exactly as doubles over an entry's most lines. */
+const exactMinorMax = 10n ** 13n;
+
+/**
+ * entry.ts assertLinesValid's checks, true when they pass, summing in doubles where that is
+ * exact (BigInt sums allocate); false for anything else, and the defining check decides.
+ */
+function linesValid(lines: readonly Line[]): boolean {
+  if (lines.length > limits.entryLinesMax) return false;
+  let firstCurrency = '';
+  let firstNet = 0;
+  let otherCurrency = '';
+  let otherNet = 0;
+  for (let index = 0; index < lines.length; index += 1) {
+    const l = lines[index] as Line;
+    const minor = l.amount.minor;
+    if (minor <= 0n || minor >= exactMinorMax) return false;
+    const account = accountByCode(l.account);
+    if (account === undefined || !carriesExactly(l.dims, account.dimensions)) return false;
+    const signed = l.side === 'debit' ? Number(minor) : -Number(minor);
+    const currency = l.amount.currency;
+    if (firstCurrency === '' || firstCurrency === currency) {
+      firstCurrency = currency;
+      firstNet += signed;
+    } else if (otherCurrency === '' || otherCurrency === currency) {
+      otherCurrency = currency;
+      otherNet += signed;
+    } else {
+      return false;
+    }
+  }
+  return firstNet === 0 && otherNet === 0;
 }
 
 function member(s: JsonBytes, first: boolean, name: string, value: string): boolean {
@@ -498,8 +589,8 @@ export function stageStatesHot(states: Map<string, StateSlot>): { created: Stage
   const created = new StagedCopy('ledger.projection_state', newStateColumns);
   const changed = new StagedCopy('state_batch', stateColumns);
   let changedCount = 0;
-  for (const [key, { state, version, dirty }] of states) {
-    if (!dirty) continue;
+  states.forEach(({ state, version, dirty }, key) => {
+    if (!dirty) return;
     scratch.reset();
     scratch.plain(state);
     const target = version === 0 ? created : changed;
@@ -508,7 +599,7 @@ export function stageStatesHot(states: Map<string, StateSlot>): { created: Stage
     target.bytes(scratch.view());
     target.value(version === 0 ? 1 : version);
     if (version !== 0) changedCount += 1;
-  }
+  });
   return { created, changed, changedCount };
 }
 

@@ -159,7 +159,7 @@ export class JsonBytes {
     }
     const record = value as Record<string, unknown>;
     const keys = Object.keys(record);
-    if (!isSorted(keys)) keys.sort();
+    sortKeys(keys);
     this.byte(0x7b);
     let first = true;
     for (let index = 0; index < keys.length; index += 1) {
@@ -251,10 +251,18 @@ export class JsonBytes {
 const maxSafeBigInt = BigInt(Number.MAX_SAFE_INTEGER);
 const hexDigits = Buffer.from('0123456789abcdef', 'latin1');
 
-/** Array.prototype.sort's default order: UTF-16 code units, which `<` on strings compares. */
-function isSorted(keys: readonly string[]): boolean {
+/**
+ * Array.prototype.sort's default order (UTF-16 code units, which `<` on strings compares),
+ * by insertion in place: an object's few keys, and no copy as the built-in sort makes.
+ */
+function sortKeys(keys: string[]): void {
   for (let index = 1; index < keys.length; index += 1) {
-    if ((keys[index - 1] as string) > (keys[index] as string)) return false;
+    const key = keys[index] as string;
+    let at = index - 1;
+    while (at >= 0 && (keys[at] as string) > key) {
+      keys[at + 1] = keys[at] as string;
+      at -= 1;
+    }
+    keys[at + 1] = key;
   }
-  return true;
 }

@@ -23,15 +23,14 @@ import { genesisHash } from '../src/ledger/entry.ts';
 import type { Pool } from '../src/db/database.ts';
 import { sendCopy } from '../src/db/copy.ts';
 import {
-  batchWorkMem, decideBatch, stageStates, type DecisionSources, type PartitionHead, type StateSlot,
+  batchWorkMem, decideBatch, stageStates, type DecisionPath, type DecisionSources, type PartitionHead, type StateSlot,
 } from '../src/projector/project-batch.ts';
 import { decideBatchHot, stageStatesHot } from '../src/projector/hot-path.ts';
 import { backendCpuUs, benchTrustedKeys, copyOut, nowMs, projectorConnections } from './support.ts';
 
 export type Floor = { ms: number; cpuUsPerEvent: number; heapBytesPerEvent?: number };
 
-/** Which code decides: the defining code (project-batch.ts decideBatch) or the projector's hot path. */
-export type DecisionPath = 'defining' | 'hot';
+
 
 /**
  * The projector's decisions and encoding for `lines` (as published: keyed, partitioned as

@@ -269,7 +269,9 @@ function validateDataHot(envelope: Envelope): DataResult {
   if (currency !== 'USD' && currency !== 'CAD') return validateData(envelope);
   const exponent = currencies[currency].exponent;
   for (let index = 0; index < spec.length; index += 1) {
-    const [name, kind] = spec[index] as [string, string];
+    const field = spec[index] as [string, string];
+    const name = field[0];
+    const kind = field[1];
     const value = data[name];
     switch (kind) {
       case 'id':
@@ -292,8 +294,9 @@ function validateDataHot(envelope: Envelope): DataResult {
     }
   }
   for (let index = 0; index < spec.length; index += 1) {
-    const [name, kind] = spec[index] as [string, string];
-    if (kind === 'amount' || kind === 'signed') data[name] = fromMinor(currency, BigInt(parsedMinor[index] as number));
+    const field = spec[index] as [string, string];
+    const kind = field[1];
+    if (kind === 'amount' || kind === 'signed') data[field[0]] = fromMinor(currency, BigInt(parsedMinor[index] as number));
   }
   const event = { type, data } as unknown as LedgerEvent;
   const arithmetic = checkArithmetic(event);
@@ -462,7 +465,9 @@ function applyOutcomeHot(
   writes.posted.set(envelope.eventId, { payloadSha256: envelope.payloadSha256, entryId, position });
   const changes = posting.changes;
   for (let index = 0; index < changes.length; index += 1) {
-    const [key, state] = changes[index] as [string, StateSlot['state']];
+    const change = changes[index] as [string, StateSlot['state']];
+    const key = change[0];
+    const state = change[1];
     writes.states.set(key, { state, version: writes.states.get(key)?.version ?? 0, dirty: true });
   }
 }

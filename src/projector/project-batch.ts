@@ -15,10 +15,13 @@ import {
 } from '../ledger/project.ts';
 import { decodeState, encodeState, type RefState } from '../ledger/state.ts';
 import type { LogMessage, PartitionBatch } from '../log/types.ts';
-import { StagedCopy, type CopyColumn, type CopyValue } from '../db/copy.ts';
+import { copyBinary, StagedCopy, type CopyColumn, type CopyValue } from '../db/copy.ts';
 import { withTransaction, type Client, type Pool } from '../db/database.ts';
 import { limits } from '../limits.ts';
 import { decideBatchHot, stageStatesHot } from './hot-path.ts';
+
+/** Which code decides: the hot path (hot-path.ts), or the defining code it is held equal to. */
+export type DecisionPath = 'hot' | 'defining';
 
 export type BatchCounts = { posted: number; duplicates: number; quarantined: number };
 
@@ -86,6 +89,7 @@ export async function projectBatch(
   batch: PartitionBatch,
   ensuredPeriods: ReadonlySet<string>,
   approvalKeys: ApprovalKeys,
+  decisions: DecisionPath = 'hot',
 ): Promise<BatchResult> {
   // The lines' balance trigger keeps every line of the statement in a transition table,
   // and checks them with a grouping: at the default 4MB both spilled to temporary files
@@ -99,10 +103,11 @@ export async function projectBatch(
   const messages = batch.messages.slice(firstNew);
   const first = messages[0] as LogMessage;
   if (first.offset !== head.nextOffset) throw new OffsetGapError(first, head.nextOffset);
-  const writes = await decideBatchHot(databaseSources(client), messages, head, approvalKeys);
+  const decide = decisions === 'hot' ? decideBatchHot : decideBatch;
+  const writes = await decide(databaseSources(client), messages, head, approvalKeys);
   const missingPeriods = [...writes.bookedPeriods].filter((p) => !ensuredPeriods.has(p));
   if (missingPeriods.length > 0) return { ...empty, missingPeriods };
-  await writeBatch(client, batch, writes);
+  await writeBatch(client, batch, writes, decisions);
   return { ...writes.counts, nextOffset: writes.head.nextOffset, missingPeriods: [] };
 }
 
@@ -368,14 +373,15 @@ const duplicateColumns: readonly CopyColumn[] = [['topic', 'text'], ['partition'
   ['event_id', 'uuid'], ['original_entry_id', 'uuid']];
 const newStateColumns: readonly CopyColumn[] = [['ref_key', 'text'], ['state', 'text'], ['version', 'int8']];
 
-async function writeBatch(client: Client, batch: PartitionBatch, writes: BatchWrites): Promise<void> {
+async function writeBatch(client: Client, batch: PartitionBatch, writes: BatchWrites, decisions: DecisionPath): Promise<void> {
   // Entries before lines: the lines' trigger checks each line's entry exists.
   await writes.raw.send(client);
   await writes.entries.send(client);
   await writes.lines.send(client);
   await writes.quarantine.send(client);
   await writes.duplicates.send(client);
-  await writeStates(client, writes.states);
+  if (decisions === 'hot') await writeStates(client, writes.states);
+  else await writeStatesDefining(client, writes.states);
   await client.query(`UPDATE ledger.log_partitions SET next_offset = $3, chain_seq = $4, chain_head = $5
     WHERE topic = $1 AND partition = $2`, [batch.topic, batch.partition, writes.head.nextOffset,
     writes.head.chainSeq, Buffer.from(writes.head.chainHead, 'hex')]);
@@ -415,6 +421,23 @@ async function writeStates(client: Client, states: Map<string, StateSlot>): Prom
   if (updated.rowCount !== changedCount) throw new StateConflictError(changedCount, updated.rowCount ?? 0);
 }
 
+/** writeStates with the defining code's encoding (the ingest benchmark's baseline). */
+async function writeStatesDefining(client: Client, states: Map<string, StateSlot>): Promise<void> {
+  const { created, changed } = stageStates(states);
+  await created.send(client);
+  if (changed.length === 0) return;
+  await client.query(`CREATE TEMP TABLE IF NOT EXISTS state_batch
+    (ref_key text, state text, version_read bigint) ON COMMIT DELETE ROWS`);
+  await copyBinary(client, 'state_batch', stateColumns, changed);
+  const updated = await client.query(`UPDATE ledger.projection_state AS s
+      SET state = b.state, version = b.version_read + 1
+     FROM state_batch b
+    WHERE s.ref_key = b.ref_key AND s.version = b.version_read`);
+  if (updated.rowCount !== changed.length) throw new StateConflictError(changed.length, updated.rowCount ?? 0);
+}
+
+const stateColumns: readonly CopyColumn[] = [['ref_key', 'text'], ['state', 'text'], ['version_read', 'int8']];
+
 /** The changed states encoded: new keys as COPY rows, known keys with the version read (the defining code of stageStatesHot). */
 export function stageStates(states: Map<string, StateSlot>): { created: StagedCopy; changed: CopyValue[][] } {
   const created = new StagedCopy('ledger.projection_state', newStateColumns);
@@ -437,11 +460,11 @@ export function stageStates(states: Map<string, StateSlot>): { created: StagedCo
  * a race on a new state key to another partition's transaction. Both are bounded.
  */
 export async function projectBatchWithRetries(
-  pool: Pool, batch: PartitionBatch, ensured: Set<string>, approvalKeys: ApprovalKeys,
+  pool: Pool, batch: PartitionBatch, ensured: Set<string>, approvalKeys: ApprovalKeys, decisions: DecisionPath = 'hot',
 ) {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const result = await withTransaction(pool, (client) => projectBatch(client, batch, ensured, approvalKeys));
+      const result = await withTransaction(pool, (client) => projectBatch(client, batch, ensured, approvalKeys, decisions));
       if (result.missingPeriods.length === 0) return result;
       for (const period of result.missingPeriods) {
         await pool.query('SELECT ledger.ensure_line_partition($1::date)', [`${period}-01`]);

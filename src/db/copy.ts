@@ -413,7 +413,15 @@ class BinaryRowWriter {
     this.reserve(4 + length);
     this.at = this.buffer.writeInt32BE(length, this.at);
     if (prefix !== -1) this.buffer[this.at++] = prefix;
-    this.at += value.copy(this.buffer, this.at);
+    if (value.length <= shortStringMax) {
+      // Hashes, ids, short JSON: a loop costs less than a call into C++.
+      const buffer = this.buffer;
+      let at = this.at;
+      for (let index = 0; index < value.length; index += 1) buffer[at++] = value[index] as number;
+      this.at = at;
+    } else {
+      this.at += value.copy(this.buffer, this.at);
+    }
   }
 
   timestampMicros(micros: number): void {
@@ -454,7 +462,7 @@ class BinaryRowWriter {
     this.reserve(4 + prefix.length + length * 3);
     const start = this.at + 4;
     let end = start;
-    if (prefix !== '') end += this.buffer.write(prefix, end, 'latin1');
+    if (prefix !== '') this.buffer[end++] = prefix.charCodeAt(0); // one byte (jsonb's version): no call into C++
     let copied = 0;
     if (length <= shortStringMax) {
       const buffer = this.buffer;

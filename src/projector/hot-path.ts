@@ -543,7 +543,8 @@ function entryIdBytes(topic: string, partition: number, offset: number): Buffer 
   invariant(Number.isInteger(partition) && partition >= 0 && partition < 2 ** 16, 'partition fits 16 bits');
   invariant(Number.isSafeInteger(offset) && offset >= 0 && offset < 2 ** 48, 'offset fits 48 bits');
   const bytes = Buffer.allocUnsafe(16);
-  topicIdPrefix(topic).copy(bytes, 0, 0, 4);
+  const prefix = topicIdPrefix(topic);
+  bytes[0] = prefix[0] as number; bytes[1] = prefix[1] as number; bytes[2] = prefix[2] as number; bytes[3] = prefix[3] as number;
   bytes.writeUInt16BE(partition, 4);
   const high = Math.floor(offset / 2 ** 30);
   const low = offset % 2 ** 30;
@@ -555,13 +556,13 @@ function entryIdBytes(topic: string, partition: number, offset: number): Buffer 
   const s = scratch;
   s.reset();
   s.ascii('entry:');
-  s.reserve(topic.length * 3);
-  s.at += s.buffer.write(topic, s.at, 'utf8');
+  s.utf8(topic);
   s.byte(0x2f);
   s.unsigned(partition);
   s.byte(0x2f);
   s.unsigned(offset);
-  s.sha256().copy(bytes, 13, 0, 3);
+  const digest = s.sha256();
+  bytes[13] = digest[0] as number; bytes[14] = digest[1] as number; bytes[15] = digest[2] as number;
   return bytes;
 }
 

@@ -62,6 +62,23 @@ export class JsonBytes {
     this.at = at;
   }
 
+  /** Text as UTF-8, unquoted and unescaped. */
+  utf8(text: string): void {
+    const length = text.length;
+    this.reserve(length * 3);
+    const buffer = this.buffer;
+    let at = this.at;
+    for (let index = 0; index < length; index += 1) {
+      const code = text.charCodeAt(index);
+      if (code >= 0x80) {
+        this.at += buffer.write(text, this.at, 'utf8');
+        return;
+      }
+      buffer[at++] = code;
+    }
+    this.at = at;
+  }
+
   /** A string as JSON.stringify writes it, as UTF-8. */
   string(value: string): void {
     const length = value.length;

@@ -20,7 +20,7 @@ import { runProjector, type ProjectorResult } from '../src/projector/projector.t
 import { startKafkaBroker, type KafkaBroker } from '../tools/kafka-broker/broker.ts';
 import { decisionFloor, floorLines, journalSchemaFloor } from './floors.ts';
 import {
-  benchApprover, benchDatabase, benchTrustedKeys, nowMs, oneRowPerEventCopy, perSecond, projectorConnections, projectorThreads, sameRowsBaseline,
+  benchApprover, benchDatabase, benchTrustedKeys, cpuPerItemLine, cpuSnapshot, nowMs, oneRowPerEventCopy, perSecond, projectorConnections, projectorThreads, sameRowsBaseline,
 } from './support.ts';
 
 const eventsWanted = 200_000;
@@ -52,8 +52,11 @@ export async function benchKafka(): Promise<void> {
     await embedded.producer.close();
 
     const oneRowMs = await oneRowPerEventCopy(db.adminPool, topic, partitions, lines);
+    const embeddedCpuBefore = await cpuSnapshot(db.adminPool);
     const embeddedRun = await timedProjection(db.serviceUrl, db.pool, embedded.consumer());
+    const embeddedCpuAfter = await cpuSnapshot(db.adminPool);
     const kafkaRun = await timedProjection(kafkaDb.serviceUrl, kafkaDb.pool, kafka.consumer());
+    const kafkaCpuAfter = await cpuSnapshot(db.adminPool);
     if (joinedAtMs === undefined) throw new Error('the Kafka consumer never said it joined its group');
     const kafkaJoinedMs = kafkaRun.endedMs - joinedAtMs;
     if (kafkaRun.result.posted !== embeddedRun.result.posted) {
@@ -84,6 +87,9 @@ export async function benchKafka(): Promise<void> {
       `ratio kafka/embedded: ${(kafkaPerSecond / embeddedPerSecond).toFixed(2)} (target ≥ 0.9; with the join ` +
         `${(kafkaWithJoinPerSecond / embeddedPerSecond).toFixed(2)})`,
       `ratio kafka/baseline: ${(kafkaPerSecond / baselinePerSecond).toFixed(2)}`,
+      `embedded: ${cpuPerItemLine(embeddedCpuBefore, embeddedCpuAfter, lines.length, 'event')}`,
+      `kafka (with the join; the broker's own CPU not counted): ` +
+        cpuPerItemLine(embeddedCpuAfter, kafkaCpuAfter, lines.length, 'event'),
       `reference: COPY of one row per event (position and bytes) on one connection: ${oneRowMs} ms, ` +
         `${oneRowPerSecond} rows/s; ratio kafka/that ${(kafkaPerSecond / oneRowPerSecond).toFixed(2)}`,
       ...floorLines(decisions, schemaFloor, definingDecisions),

@@ -12,12 +12,10 @@ import { checkpointsDir } from '../integrity/checkpoints.ts';
 import { fromMinor, toDecimalString, type CurrencyCode } from '../ledger/money.ts';
 import type { ScheduleFile } from '../reports/schedule.ts';
 import { loadSchedule } from '../reports/scheduler.ts';
-import { openLedger, projectOnce, type Ledger } from '../cli/context.ts';
-import { reportContext } from '../cli/report-commands.ts';
+import { openApplication, type Application } from './application.ts';
 import { prepareLog, type DemoPolicy } from './demo.ts';
 import { startElection } from './leader.ts';
-import { startSchedulers } from './schedulers.ts';
-import { buildApp, listen } from './http.ts';
+import { listen } from './http.ts';
 import type { HttpApp } from '../http/server.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import type { ProgressReport } from '../projector/projector.ts';
@@ -34,17 +32,16 @@ export type ServiceOptions = {
 /** Runs the service until `signal`; resolves once everything is stopped and closed. */
 export async function runService(config: Config, { demo, signal, say }: ServiceOptions): Promise<void> {
   const schedule = await loadSchedule(config.scheduleFile);
-  const ledger = await openLedger(config);
+  const ledger = await openApplication(config);
   let app: HttpApp | null = null;
   try {
     const metrics = createMetrics(ledger.db.pool);
-    app = await buildApp(config, { pool: ledger.db.pool, metrics, clock: () => new Date(),
-      reports: await reportContext(ledger) });
+    app = await ledger.http({ metrics });
     const url = await listen(app, config);
     await prepareLog(config, demo, say);
     if (signal.aborted) return;
     const onBatch = (report: ProgressReport) => metrics.observeBatch(report);
-    const caughtUp = await projectOnce(ledger, { follow: false, progress: true, signal, onBatch });
+    const caughtUp = await ledger.project({ follow: false, progress: 'log', signal, onBatch });
     if (signal.aborted) return;
     await printSummary(ledger, caughtUp, say);
     await sayHowToLogIn(ledger, url, say);
@@ -59,7 +56,7 @@ export async function runService(config: Config, { demo, signal, say }: ServiceO
  * The URL and how to log in. On the embedded defaults with no admin yet, the first admin
  * is made here and its token shown this once; elsewhere an operator bootstraps by hand.
  */
-async function sayHowToLogIn(ledger: Ledger, url: string, say: (line: string) => void): Promise<void> {
+async function sayHowToLogIn(ledger: Application, url: string, say: (line: string) => void): Promise<void> {
   say(`ledger: API at ${url}/api (OpenAPI: ${url}/api/openapi.json; health: ${url}/api/health)`);
   const ctx = { pool: ledger.db.pool, clock: () => new Date() };
   if ((await adminsInForce(ctx.pool, ctx.clock())).length > 0) {
@@ -77,16 +74,15 @@ async function sayHowToLogIn(ledger: Ledger, url: string, say: (line: string) =>
 }
 
 async function follow(
-  ledger: Ledger, schedule: ScheduleFile, signal: AbortSignal, say: (line: string) => void,
+  ledger: Application, schedule: ScheduleFile, signal: AbortSignal, say: (line: string) => void,
   onBatch: (report: ProgressReport) => void,
 ): Promise<void> {
   const { config } = ledger;
-  const reports = await reportContext(ledger);
   // The lock's session is a connection of its own: the service's pool recycles its own.
   const lockPool = createPool(ledger.db.serviceUrl, null, 1);
   const election = startElection({
     pool: lockPool, pollMs: config.leaderPollMs, log: say,
-    lead: () => startSchedulers({ reports, schedule, config, say }),
+    lead: await ledger.leaderWork(schedule, say),
   });
   say(`ledger: following the log; the leader runs the schedulers (lock polled every ${config.leaderPollMs} ms); ` +
     'Ctrl-C to stop');
@@ -96,7 +92,7 @@ async function follow(
   const stopElection = () => (electionStopped ??= election.stop());
   signal.addEventListener('abort', stopElection, { once: true });
   try {
-    await projectOnce(ledger, { follow: true, progress: true, signal, onBatch });
+    await ledger.project({ follow: true, progress: 'log', signal, onBatch });
   } finally {
     signal.removeEventListener('abort', stopElection);
     await stopElection();
@@ -105,7 +101,7 @@ async function follow(
 }
 
 async function printSummary(
-  ledger: Ledger, caughtUp: { posted: number; duplicates: number; quarantined: number }, say: (line: string) => void,
+  ledger: Application, caughtUp: { posted: number; duplicates: number; quarantined: number }, say: (line: string) => void,
 ): Promise<void> {
   const { config } = ledger;
   say(`ledger: data in ${config.dataDir}`);

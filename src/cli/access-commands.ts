@@ -15,8 +15,7 @@ import { UserError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import type { Command } from './main.ts';
 import { checkRunParams, createRun } from '../reports/runs.ts';
-import { reportContext } from './report-commands.ts';
-import { withLedger, type Ledger } from './context.ts';
+import { withApplication, type Application } from '../app/application.ts';
 
 const string = { type: 'string' } as const;
 const boolean = { type: 'boolean' } as const;
@@ -25,7 +24,7 @@ function hostSource(): string {
   return `cli:${os.userInfo().username}@${os.hostname()}`;
 }
 
-function accessContext(ledger: Ledger): AccessContext {
+function accessContext(ledger: Application): AccessContext {
   return { pool: ledger.db.pool, clock: () => new Date() };
 }
 
@@ -36,7 +35,7 @@ function required(values: Record<string, string | boolean | undefined>, flag: st
 }
 
 /** The admin an operator acts as: named, and holding access:admin in force now. */
-async function actingAdmin(ledger: Ledger, values: Record<string, string | boolean | undefined>): Promise<Actor> {
+async function actingAdmin(ledger: Application, values: Record<string, string | boolean | undefined>): Promise<Actor> {
   const id = required(values, 'as');
   const identity = await findIdentity(ledger.db.pool, id);
   if (identity === null) throw new UserError('bad_flag', `--as ${id}: no such identity`);
@@ -58,7 +57,7 @@ const bootstrap: Command = {
   usage: 'ledger access bootstrap [--name NAME] [--email EMAIL] [--json]',
   options: { name: string, email: string },
   positionals: 0,
-  run: ({ values, config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ values, config }) => withApplication(config, {}, async (ledger) => {
     const result = await bootstrapAdmin(accessContext(ledger), hostSource(), {
       name: typeof values.name === 'string' ? values.name : 'Administrator',
       email: typeof values.email === 'string' ? values.email : null,
@@ -72,7 +71,7 @@ const users: Command = {
   usage: 'ledger access users [--add --as ADMIN --name NAME [--email EMAIL] --kind person|service] [--json]',
   options: { add: boolean, as: string, name: string, email: string, kind: string },
   positionals: 0,
-  run: ({ values, config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ values, config }) => withApplication(config, {}, async (ledger) => {
     if (values.add === true) {
       const identity = await createIdentity(accessContext(ledger), await actingAdmin(ledger, values), {
         name: required(values, 'name'), email: values.email, kind: required(values, 'kind') });
@@ -95,7 +94,7 @@ const grant: Command = {
   options: { as: string, user: string, role: string, currencies: string, markets: string, 'expires-at': string,
     reason: string },
   positionals: 0,
-  run: ({ values, config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ values, config }) => withApplication(config, {}, async (ledger) => {
     const made = await grantRole(accessContext(ledger), await actingAdmin(ledger, values), {
       user: required(values, 'user'), role: required(values, 'role'), scope: scopeFrom(values),
       expires_at: required(values, 'expires-at'), reason: required(values, 'reason') });
@@ -109,7 +108,7 @@ const approve: Command = {
   usage: 'ledger access approve GRANT_ID --as ADMIN [--break-glass] [--reason TEXT] [--json]',
   options: { as: string, 'break-glass': boolean, reason: string },
   positionals: 1,
-  run: ({ values, positionals, config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ values, positionals, config }) => withApplication(config, {}, async (ledger) => {
     const breakGlass = values['break-glass'] === true;
     if (breakGlass && typeof values.reason !== 'string') throw new UserError('bad_flag', '--break-glass needs --reason');
     const approved = await approveGrant(accessContext(ledger), await actingAdmin(ledger, values),
@@ -123,7 +122,7 @@ const revoke: Command = {
   usage: 'ledger access revoke GRANT_ID --as ADMIN --reason TEXT [--json]',
   options: { as: string, reason: string },
   positionals: 1,
-  run: ({ values, positionals, config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ values, positionals, config }) => withApplication(config, {}, async (ledger) => {
     const revoked = await revokeGrant(accessContext(ledger), await actingAdmin(ledger, values),
       positionals[0] as string, required(values, 'reason'));
     return { json: { id: revoked.id, status: 'revoked' }, text: `grant ${revoked.id} revoked` };
@@ -134,7 +133,7 @@ const token: Command = {
   usage: 'ledger access token --as ADMIN --user ID [--expires-at TIME] [--json]',
   options: { as: string, user: string, 'expires-at': string },
   positionals: 0,
-  run: ({ values, config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ values, config }) => withApplication(config, {}, async (ledger) => {
     const issued = await issueTokenFor(accessContext(ledger), await actingAdmin(ledger, values), {
       user: required(values, 'user'),
       ...(typeof values['expires-at'] === 'string' ? { expires_at: values['expires-at'] } : {}) });
@@ -147,10 +146,10 @@ const review: Command = {
   usage: 'ledger access review [--as-of TIME] [--json]',
   options: { 'as-of': string },
   positionals: 0,
-  run: ({ values, config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ values, config }) => withApplication(config, {}, async (ledger) => {
     const params = typeof values['as-of'] === 'string' ? { as_of: values['as-of'] } : {};
     await checkRunParams('access-review', params);
-    const run = await createRun(await reportContext(ledger), { report: 'access-review', params,
+    const run = await createRun(await ledger.reportContext(), { report: 'access-review', params,
       requestedBy: hostSource(), now: new Date() });
     return { json: run, text: [`access review ${run.run_id}`, ...Object.values(run.files)].join('\n') };
   }),

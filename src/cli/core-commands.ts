@@ -15,7 +15,8 @@ import { loadSigningKey, readSigningKey, signingKeyFile } from '../signing/keys.
 import { rotateSigningKey, signingKeyForLedger } from '../signing/ledger-key.ts';
 import { loadTrustedKeys } from '../signing/trust.ts';
 import type { Command, CommandResult, ParsedArgs } from './main.ts';
-import { projectOnce, withLedger } from './context.ts';
+import { withApplication } from '../app/application.ts';
+import { terminalProgress } from '../observability/progress-stderr.ts';
 
 const string = { type: 'string' } as const;
 const boolean = { type: 'boolean' } as const;
@@ -44,7 +45,7 @@ const migrateCommand: Command = {
   positionals: 0,
   async run({ values, config }) {
     if (values['print-roles-sql'] === true) return printRolesSql(config);
-    return withLedger(config, { migrate: true }, async (ledger) => {
+    return withApplication(config, { migrate: true }, async (ledger) => {
       const result = ledger.db.migration ?? { applied: [] };
       return { json: { ...result, service_role: ledger.db.serviceRole }, text: result.applied.length === 0
         ? `schema is up to date; the service logs in as ${ledger.db.serviceRole}`
@@ -84,14 +85,17 @@ const publishCommand: Command = {
   usage: 'ledger events publish FILE [--json]',
   options: {},
   positionals: 1,
-  async run({ positionals, config }) {
+  async run({ positionals, config, values }) {
     const { openLog } = await import('../log/open.ts');
     const log = await openLog(config);
+    const progress = terminalProgress('publishing', 'lines', { json: values.json === true });
     try {
       const topic = config.topics[0] as string;
-      const result = await publishFile(log.producer, topic, log.newTopicPartitions, positionals[0] as string);
+      const result = await publishFile(log.producer, topic, log.newTopicPartitions, positionals[0] as string,
+        progress === null ? undefined : (read, total) => progress.update(read, total));
       return { json: result, text: `published ${result.published} lines of ${positionals[0]} to ${topic}` };
     } finally {
+      progress?.finish();
       await log.producer.close();
     }
   },
@@ -101,8 +105,8 @@ const projectCommand: Command = {
   usage: 'ledger project [--follow] [--json]',
   options: { follow: boolean },
   positionals: 0,
-  run: ({ values, config }) => withLedger(config, {}, async (ledger) => {
-    const result = await projectOnce(ledger, { follow: values.follow === true, progress: values.json !== true });
+  run: ({ values, config }) => withApplication(config, {}, async (ledger) => {
+    const result = await ledger.project({ follow: values.follow === true, progress: values.json === true ? 'none' : 'terminal' });
     return {
       json: result,
       text: `posted ${result.posted}, duplicates ${result.duplicates}, quarantined ${result.quarantined}`,
@@ -114,7 +118,7 @@ const quarantineListCommand: Command = {
   usage: 'ledger quarantine list [--limit N] [--json]',
   options: { limit: string },
   positionals: 0,
-  run: ({ values, config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ values, config }) => withApplication(config, {}, async (ledger) => {
     const limit = values.limit === undefined ? limits.pageRowsMax
       : wholeNumber('--limit', values.limit, 1, limits.pageRowsMax);
     const rows = await ledger.db.pool.query<{
@@ -137,17 +141,19 @@ const verifyCommand: Command = {
   positionals: 0,
   run: async ({ values, config }) => {
     const trusted = await loadTrustedKeys(config, await readSigningKey(config.dataDir, config.signingKeyPem));
-    return withLedger(config, {}, async (ledger) => {
+    return withApplication(config, {}, async (ledger) => {
       const dir = values.checkpoints;
       const exported = typeof dir === 'string'
         ? (await readCheckpointFiles(dir).catch(() => {
           throw new UserError('bad_flag', `--checkpoints ${dir}: cannot read checkpoint files there`);
         })).map((f) => f.file)
         : undefined;
+      const progress = terminalProgress('verifying', 'entries', { json: values.json === true });
       const report = await verifyLedger(ledger.db.pool, {
         trusted, checkpointsDir: checkpointsDir(config.dataDir),
         ...exported === undefined ? {} : { exportedCheckpoints: exported },
-      });
+        ...progress === null ? {} : { onProgress: (done: number, total: number) => progress.update(done, total) },
+      }).finally(() => progress?.finish());
       const text = report.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n');
       return { json: report, text, exitCode: report.ok ? 0 : 1 };
     });
@@ -175,7 +181,7 @@ const keysRotateCommand: Command = {
   usage: 'ledger keys rotate [--json]',
   options: {},
   positionals: 0,
-  run: ({ config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ config }) => withApplication(config, {}, async (ledger) => {
     const rotation = await rotateSigningKey(ledger.db.pool, config, `cli:${process.env.USER ?? 'operator'}`,
       new Date());
     const before = rotation.previous_key === 'retired'
@@ -192,7 +198,7 @@ const checkpointCommand: Command = {
   usage: 'ledger checkpoint [--json]',
   options: {},
   positionals: 0,
-  run: ({ config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ config }) => withApplication(config, {}, async (ledger) => {
     const key = await signingKeyForLedger(ledger.db.pool, config);
     const file = await writeCheckpoint(ledger.db.pool, key, config.dataDir, new Date());
     return {

@@ -10,8 +10,8 @@ import { bankFormatOf, runReconciliation } from '../reconciliation/run.ts';
 import { summaryLines, writeRunFile } from '../reconciliation/nightly.ts';
 import { resolveBreak } from '../reconciliation/store.ts';
 import type { Command } from './main.ts';
-import { withLedger } from './context.ts';
-import { reportContext } from './report-commands.ts';
+import { withApplication } from '../app/application.ts';
+import { terminalProgress } from '../observability/progress-stderr.ts';
 import { publishRenderedRun } from '../reports/runs.ts';
 import { reconciliationRenderInput } from '../reconciliation/render.ts';
 import { readSigningKey } from '../signing/keys.ts';
@@ -34,16 +34,18 @@ export const reconcileCommand: Command = {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new UserError('bad_flag', '--date YYYY-MM-DD is required');
     const processorPath = existingFile('--processor', values.processor);
     const bankPath = existingFile('--bank', values.bank);
-    return withLedger(config, {}, async (ledger) => {
+    return withApplication(config, {}, async (ledger) => {
+      const progress = terminalProgress('reconciling', 'rows', { json: values.json === true });
       const run = await runReconciliation(ledger.db.pool, {
         date, processor: { path: processorPath, format: 'csv' }, bank: { path: bankPath, format: bankFormatOf(bankPath) },
         requestedBy: 'cli', graceDays: config.reconGraceDays, toleranceDays: config.reconToleranceDays,
         now: () => new Date(),
         trusted: await loadTrustedKeys(config, await readSigningKey(config.dataDir, config.signingKeyPem)),
-      });
+        ...progress === null ? {} : { onProgress: (done: number, total: number) => progress.update(done, total) },
+      }).finally(() => progress?.finish());
       const file = await writeRunFile(run, path.join(config.dataDir, 'reconciliation'));
       // The run as the `reconciliation` report (REPORTS.md): rendered, signed and stored.
-      const report = await publishRenderedRun(await reportContext(ledger), reconciliationRenderInput(run));
+      const report = await publishRenderedRun(await ledger.reportContext(), reconciliationRenderInput(run));
       const printed = run.breaks.slice(0, reconLimits.breaksPrintedMax);
       return {
         json: { ...run, breaks: printed, breaks_total: run.breaks.length, file, report },
@@ -59,7 +61,7 @@ export const resolveBreakCommand: Command = {
   usage: 'ledger reconcile resolve BREAK_ID --reason TEXT [--by NAME] [--json]',
   options: { reason: string, by: string },
   positionals: 1,
-  run: ({ values, positionals, config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ values, positionals, config }) => withApplication(config, {}, async (ledger) => {
     const resolution = await resolveBreak(ledger.db.pool, {
       breakId: positionals[0] as string,
       resolvedBy: typeof values.by === 'string' ? values.by : `cli:${process.env.USER ?? 'operator'}`,

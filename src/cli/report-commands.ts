@@ -8,26 +8,16 @@ import { closePeriod } from '../reports/periods.ts';
 import { figureLineage, type LineageLine } from '../reports/lineage.ts';
 import { checkFileAgainstManifest, manifestFileFrom } from '../reports/manifest.ts';
 import { reportFormats, type ReportFormat } from '../reports/render/types.ts';
-import { checkRunParams, createRun, listRuns, loadRun, renderStoredRun, type ReportContext } from '../reports/runs.ts';
+import { checkRunParams, createRun, listRuns, loadRun, renderStoredRun } from '../reports/runs.ts';
 import type { RequestedParams } from '../reports/params.ts';
 import { keyIdOf, readSigningKey } from '../signing/keys.ts';
-import { signingKeyForLedger } from '../signing/ledger-key.ts';
 import { loadTrustedKeys, readPublicKey, type TrustedKeys } from '../signing/trust.ts';
 import type { Config } from '../config.ts';
 import type { Command, CommandResult, ParsedArgs } from './main.ts';
-import { withLedger, type Ledger } from './context.ts';
+import { withApplication, type Application } from '../app/application.ts';
+import { terminalProgress } from '../observability/progress-stderr.ts';
 
 const string = { type: 'string' } as const;
-
-export async function reportContext(ledger: Ledger): Promise<ReportContext> {
-  const { config } = ledger;
-  return {
-    pool: ledger.db.pool,
-    key: await signingKeyForLedger(ledger.db.pool, config),
-    dataDir: config.dataDir,
-    lineageBaseUrl: `${config.publicUrl}/api/figures`,
-  };
-}
 
 function formatsFrom(value: string | boolean | undefined): ReportFormat[] {
   if (typeof value !== 'string') return [...reportFormats];
@@ -60,19 +50,21 @@ const runCommand: Command = {
     };
     // The person's mistakes first, before anything is opened: an unknown report, a 30 February.
     await checkRunParams(positionals[0] as string, params);
-    return withLedger(config, {}, (ledger) => runReport(ledger, values, positionals[0] as string, params));
+    return withApplication(config, {}, (ledger) => runReport(ledger, values, positionals[0] as string, params));
   },
 };
 
 async function runReport(
-  ledger: Ledger, values: ParsedArgs['values'], report: string, params: RequestedParams,
+  ledger: Application, values: ParsedArgs['values'], report: string, params: RequestedParams,
 ): Promise<CommandResult> {
   const formats = formatsFrom(values.format);
   const out = outDir(ledger.config, values.out, null);
-  const run = await createRun(await reportContext(ledger), {
+  const progress = terminalProgress('rendering', 'rows', { json: values.json === true });
+  const run = await createRun(await ledger.reportContext(), {
     report, params, requestedBy: `cli:${process.env.USER ?? 'operator'}`, now: new Date(),
     ...(out === undefined ? {} : { outDir: out }),
-  });
+    ...(progress === null ? {} : { onProgress: (done: number, total: number) => progress.update(done, total) }),
+  }).finally(() => progress?.finish());
   const files: Record<string, string> = {};
   for (const format of [...formats, 'manifest'] as const) {
     const file = run.files[format];
@@ -85,7 +77,7 @@ const listCommand: Command = {
   usage: 'ledger report list [--limit N] [--json]',
   options: { limit: string },
   positionals: 0,
-  run: ({ values, config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ values, config }) => withApplication(config, {}, async (ledger) => {
     const limit = typeof values.limit === 'string' ? Number(values.limit) : 100;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > limits.pageRowsMax) {
       throw new UserError('bad_flag', `--limit must be a whole number from 1 to ${limits.pageRowsMax}`);
@@ -101,7 +93,7 @@ const showCommand: Command = {
   usage: 'ledger report show RUN_ID [--json]',
   options: {},
   positionals: 1,
-  run: ({ positionals, config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ positionals, config }) => withApplication(config, {}, async (ledger) => {
     const run = await loadRun(ledger.db.pool, positionals[0] as string);
     const json = { ...run.header, files: run.files, figures: run.figures.map(({ id, key, dims, value }) =>
       ({ id, key, dims, value })) };
@@ -117,9 +109,9 @@ const renderCommand: Command = {
   usage: 'ledger report render RUN_ID [--format json,csv,xlsx,pdf] [--out DIR] [--json]',
   options: { format: string, out: string },
   positionals: 1,
-  run: ({ values, positionals, config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ values, positionals, config }) => withApplication(config, {}, async (ledger) => {
     const runId = positionals[0] as string;
-    const rendered = await renderStoredRun(await reportContext(ledger), runId,
+    const rendered = await renderStoredRun(await ledger.reportContext(), runId,
       outDir(config, values.out, `${runId}-render`) as string, formatsFrom(values.format));
     return { json: rendered, text: Object.values(rendered.files).join('\n') };
   }),
@@ -182,7 +174,7 @@ const lineageCommand: Command = {
   usage: 'ledger lineage FIGURE_ID [--limit N] [--cursor C] [--json]',
   options: { limit: string, cursor: string },
   positionals: 1,
-  run: ({ values, positionals, config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ values, positionals, config }) => withApplication(config, {}, async (ledger) => {
     const wanted = typeof values.limit === 'string' ? Number(values.limit) : lineageRowsMax;
     if (!Number.isSafeInteger(wanted) || wanted < 1 || wanted > lineageRowsMax) {
       throw new UserError('bad_flag', `--limit must be a whole number from 1 to ${lineageRowsMax}`);
@@ -214,7 +206,7 @@ const periodCloseCommand: Command = {
   usage: 'ledger period close YYYY-MM [--reason TEXT] [--json]',
   options: { reason: string },
   positionals: 1,
-  run: ({ values, positionals, config }) => withLedger(config, {}, async (ledger) => {
+  run: ({ values, positionals, config }) => withApplication(config, {}, async (ledger) => {
     const closed = await closePeriod(ledger.db.pool, positionals[0] as string,
       `cli:${process.env.USER ?? 'operator'}`, typeof values.reason === 'string' ? values.reason : '', new Date());
     return { json: closed, text: `closed ${closed.period} at ${closed.closed_at}` };

@@ -22,6 +22,7 @@ import { UserError } from '../errors.ts';
 import { limits } from '../limits.ts';
 import { FailureLimiter, makeAuthenticator, type Caller, type OidcSettings } from './auth.ts';
 import { errorBody, handleError } from './errors.ts';
+import { documentedResponses } from './responses.ts';
 
 export type RoutePermission = Permission | 'public';
 
@@ -82,20 +83,36 @@ export async function buildHttpServer(deps: HttpDependencies): Promise<HttpApp> 
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
+  // Documented answers document; they are not a serialiser that would drop an undocumented field.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.addHook('onRoute', (route: RouteOptions) => {
     const permission = route.config?.permission;
     if (permission !== 'public' && !isPermission(permission) && route.url !== '*') {
       throw new Error(`invariant violated: route ${route.method} ${route.url} declares no permission`);
     }
+    documentResponses(route);
     for (const method of [route.method].flat()) deps.onRoute?.({ method, url: route.url, permission: String(permission) });
   });
-  await app.register(swagger, { openapi: { openapi: '3.0.3', info: { title: 'Marketplace ledger API', version: deps.version },
+  await app.register(swagger, { openapi: { openapi: '3.1.0', info: { title: 'Marketplace ledger API', version: deps.version },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } });
   installGuard(app, deps);
   installRequestLog(app);
   for (const register of deps.routes) await register(app);
   app.get('/api/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => app.swagger());
   return app;
+}
+
+/** Attaches the route's documented answers (responses.ts); an API route without them stops the start. */
+function documentResponses(route: RouteOptions): void {
+  if (route.schema?.hide === true || !(route.url.startsWith('/api/') || route.url === '/metrics')) return;
+  for (const method of [route.method].flat()) {
+    if (method === 'HEAD') continue;
+    const responses = documentedResponses[`${method} ${route.url}`];
+    if (responses === undefined) {
+      throw new Error(`invariant violated: route ${method} ${route.url} has no documented answers in responses.ts`);
+    }
+    route.schema = { ...route.schema, response: responses };
+  }
 }
 
 function installGuard(app: HttpApp, deps: HttpDependencies): void {

@@ -8,7 +8,7 @@ import { canonicalJson } from '../ledger/canonical.ts';
 import { headsRoot, type CheckpointBody } from '../ledger/merkle.ts';
 import { verifySignature } from '../signing/keys.ts';
 import { describeTrusted, findTrustedSigner, type TrustedKeys } from '../signing/trust.ts';
-import { walkChains, type ChainHashes, type Problems } from './chains.ts';
+import { walkChains, type ChainHashes, type Problems, type WalkProgress } from './chains.ts';
 import type { CheckpointFile } from './checkpoints.ts';
 
 export type Check = { name: string; ok: boolean; detail: string };
@@ -36,6 +36,7 @@ type CheckpointRow = {
  */
 export async function chainChecks(
   pool: Pool, files: readonly CheckpointFile[] | undefined, trusted: TrustedKeys | null = null,
+  onProgress?: WalkProgress,
 ): Promise<ChainChecks> {
   return withTransaction(pool, async (client) => {
     await client.query('SET TRANSACTION READ ONLY');
@@ -47,7 +48,7 @@ export async function chainChecks(
     for (const body of [...stored.map((c) => c.parsed), ...(files ?? []).map((f) => f.body)]) {
       for (const head of body.heads) wanted.add(`${head.topic}/${head.partition}/${head.chainSeq}`);
     }
-    const walk = await walkChains(client, wanted, problemsShownMax);
+    const walk = await walkChains(client, wanted, problemsShownMax, onProgress);
     const checkpointsProblems = stored.flatMap((r) => checkpointProblems(`checkpoint ${r.checkpoint_id}`,
       r.parsed, r.key_id, r.signature, signerOf(trusted, r.key_id, r.public_key_pem), walk.hashes));
     return {

@@ -11,6 +11,7 @@ import { fromThreadError, threadEntryUrl, type ThreadError } from '../threads/th
 import { chainChecks, type ChainChecks } from './chain-checks.ts';
 import type { CheckpointFile } from './checkpoints.ts';
 import type { TrustedKeys } from '../signing/trust.ts';
+import type { WalkProgress } from './chains.ts';
 
 /** What the caller's pool connects with: the settings a thread needs to connect the same way. */
 export type ThreadConnection = Pick<pg.PoolConfig, 'connectionString' | 'options' | 'application_name' |
@@ -21,11 +22,14 @@ export type ChainSetup = {
   readonly connection: ThreadConnection;
   readonly files: readonly CheckpointFile[] | null;
   readonly trusted: TrustedKeys | null;
+  /** Whether the thread reports its walk (a `progress` message per page). */
+  readonly progress: boolean;
 };
 
 export type ChainReply =
   | { readonly kind: 'result'; readonly checks: ChainChecks }
-  | { readonly kind: 'error'; readonly error: ThreadError };
+  | { readonly kind: 'error'; readonly error: ThreadError }
+  | { readonly kind: 'progress'; readonly done: number; readonly total: number };
 
 /**
  * The thread's heap: the walk keeps about two pages and the hashes the checkpoints name
@@ -36,11 +40,13 @@ export const chainThreadLimits = { oldGenerationMiBMax: 256, youngGenerationMiBM
 
 export async function chainChecksInThread(
   pool: Pool, files: readonly CheckpointFile[] | undefined, trusted: TrustedKeys | null = null,
+  onProgress?: WalkProgress,
 ): Promise<ChainChecks> {
   const connection = threadConnection(pool);
-  if (connection === null) return chainChecks(pool, files, trusted);
+  if (connection === null) return chainChecks(pool, files, trusted, onProgress);
   const setup: ChainSetup = {
     module: new URL('./chain-worker.ts', import.meta.url).href, connection, files: files ?? null, trusted,
+    progress: onProgress !== undefined,
   };
   return new Promise<ChainChecks>((resolve, reject) => {
     // execArgv []: the entry registers the TypeScript loader itself, whatever this process ran with.
@@ -52,7 +58,10 @@ export async function chainChecksInThread(
       },
     });
     let reply: ChainReply | null = null;
-    worker.on('message', (message: ChainReply) => { reply = message; });
+    worker.on('message', (message: ChainReply) => {
+      if (message.kind === 'progress') onProgress?.(message.done, message.total);
+      else reply = message;
+    });
     worker.on('error', (error) => reject(new Error(`the chain thread failed: ${error.message}`)));
     worker.on('exit', (code) => {
       const settled = reply as ChainReply | null;

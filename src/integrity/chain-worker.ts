@@ -15,7 +15,10 @@ pool.on('error', () => undefined); // an idle connection lost: the query that ne
 
 let reply: ChainReply;
 try {
-  reply = { kind: 'result', checks: await chainChecks(pool, setup.files ?? undefined, setup.trusted) };
+  const progress = setup.progress
+    ? (done: number, total: number) => port.postMessage({ kind: 'progress', done, total } satisfies ChainReply)
+    : undefined;
+  reply = { kind: 'result', checks: await chainChecks(pool, setup.files ?? undefined, setup.trusted, progress) };
 } catch (error) {
   reply = { kind: 'error', error: describeThreadError(error) };
 } finally {

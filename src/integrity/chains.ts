@@ -129,12 +129,17 @@ type Chain = {
  * Walks every chain inside the caller's repeatable-read transaction. `wanted` names the
  * positions (`topic/partition/seq`) whose recomputed hash the checkpoint checks need.
  */
+/** `onProgress(entriesChecked, entriesInChains)` after each page; the total is what the chains' heads count. */
+export type WalkProgress = (entriesChecked: number, entriesTotal: number) => void;
+
 export async function walkChains(
-  client: Client, wanted: ReadonlySet<string>, shownMax: number,
+  client: Client, wanted: ReadonlySet<string>, shownMax: number, onProgress?: WalkProgress,
 ): Promise<ChainWalk> {
   const walk: ChainWalk = { problems: new Problems(shownMax), hashes: new Map(), entriesChecked: 0, chains: 0 };
   const chains = await readChains(client, wanted, walk.hashes);
   walk.chains = chains.size;
+  const total = [...chains.values()].reduce((sum, c) => sum + (c.headSeq ?? 0), 0);
+  onProgress?.(0, total);
   await client.query(`DECLARE chain_entries NO SCROLL CURSOR FOR
     SELECT ${entryColumns} FROM ledger.journal_entries ORDER BY entry_id`);
   await client.query(`DECLARE chain_lines NO SCROLL CURSOR FOR
@@ -152,6 +157,7 @@ export async function walkChains(
       }
       followEntry(chain, entry, lines.take(entry.entryId), walk);
     }
+    onProgress?.(walk.entriesChecked, total);
   }
   await lines.fillThrough(null); // lines after the last entry belong to none
   await client.query('CLOSE chain_entries; CLOSE chain_lines');

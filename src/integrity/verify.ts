@@ -29,6 +29,8 @@ export type VerifyOptions = {
   readonly trusted?: TrustedKeys;
   /** The data dir's checkpoint folder: each checkpoint of the database must have its file there. */
   readonly checkpointsDir?: string;
+  /** Told of the chain walk, the longest part: entries recomputed of the entries in the chains. */
+  readonly onProgress?: (entriesChecked: number, entriesTotal: number) => void;
 };
 
 export async function verifyLedger(pool: Pool, options: VerifyOptions = {}): Promise<VerifyReport> {
@@ -36,7 +38,7 @@ export async function verifyLedger(pool: Pool, options: VerifyOptions = {}): Pro
   // checks on a second connection, and the caller's own work (a reconciliation's matching)
   // keeps the main thread: JavaScript and PostgreSQL busy on both cores at once.
   const trusted = options.trusted ?? null;
-  const chains = chainChecksInThread(pool, options.exportedCheckpoints, trusted);
+  const chains = chainChecksInThread(pool, options.exportedCheckpoints, trusted, options.onProgress);
   chains.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   const others = setBasedChecks(pool, trusted, options.checkpointsDir);
   others.catch(() => undefined);

@@ -17,6 +17,7 @@ import {
 } from './input-file.ts';
 import { loadLedgerItems, loadLineages } from './journal-items.ts';
 import { reconLimits } from './limits.ts';
+import { countInputRows } from './row-count.ts';
 import { Matcher, type RowVerdict } from './match.ts';
 import { isBadRow, parseDay } from './parse.ts';
 import { breakRecord, outcomeTotals, type InputRecord, type RunRecord } from './record.ts';
@@ -39,6 +40,8 @@ export type RunRequest = {
   readonly now: () => Date;
   /** The keys whose checkpoints and manifests the integrity checks accept (null: origin not checked). */
   readonly trusted?: TrustedKeys | null;
+  /** Told of each row read from the two files, of the rows counted in them first (row-count.ts). */
+  readonly onProgress?: (rowsRead: number, rowsTotal: number) => void;
 };
 
 export const defaultSettingsDays = { graceDays: 2, toleranceDays: 3 } as const;
@@ -67,8 +70,9 @@ export async function runReconciliation(pool: Pool, request: RunRequest): Promis
   const journal = await loadLedgerItems(pool, endMs, (item) => matcher.addLedgerItem(item));
   const offer = (row: ProcessorRow | BankLine): RowVerdict =>
     ('balanceTransactionId' in row ? matcher.offerProcessorRow(row) : matcher.offerBankLine(row));
-  const processor = await readInput('processor', request.processor, offer);
-  const bank = await readInput('bank', request.bank, offer);
+  const onRow = await rowProgress(request);
+  const processor = await readInput('processor', request.processor, offer, onRow);
+  const bank = await readInput('bank', request.bank, offer, onRow);
   // A side whose file could not be read whole is not judged: what the file did not show
   // may be in the part that was not read.
   const unread = new Set([processor, bank].filter((i) => i.problem !== null).map((i) => i.role));
@@ -98,8 +102,19 @@ function laterOf(a: Date, b: Date): Date {
 
 type Counts = { rows: number; outside: number; notBooked: number; bad: number; badRows: BadRow[] };
 
+/** Counts the files' rows first, then tells onProgress of each row read; nothing without onProgress. */
+async function rowProgress(request: RunRequest): Promise<() => void> {
+  const onProgress = request.onProgress;
+  if (onProgress === undefined) return () => undefined;
+  const total = await countInputRows(request.processor.path, request.processor.format) +
+    await countInputRows(request.bank.path, request.bank.format);
+  let read = 0;
+  onProgress(0, total);
+  return () => { read += 1; onProgress(read, total); };
+}
+
 async function readInput(
-  role: Source, spec: InputSpec, offer: (row: ProcessorRow | BankLine) => RowVerdict,
+  role: Source, spec: InputSpec, offer: (row: ProcessorRow | BankLine) => RowVerdict, onRow: () => void,
 ): Promise<InputRecord> {
   const file = path.basename(spec.path);
   const counts: Counts = { rows: 0, outside: 0, notBooked: 0, bad: 0, badRows: [] };
@@ -113,6 +128,7 @@ async function readInput(
   try {
     for await (const row of rows) {
       counts.rows += 1;
+      onRow();
       if ('skipped' in row) counts.notBooked += 1;
       else if (isBadRow(row)) {
         counts.bad += 1;

@@ -20,6 +20,7 @@ import { accessReviewInput, accessReviewReport } from '../access-control/review.
 import { figureSubject } from './figures.ts';
 import { inScope } from '../access-control/scope.ts';
 import { detailRowsSource } from './detail.ts';
+import { countDetailRows, RenderCounter, type RenderProgress } from './run-progress.ts';
 import { renderers } from './render/index.ts';
 import type { RenderInput, ReportFormat, RunHeader } from './render/types.ts';
 import { reportFormats } from './render/types.ts';
@@ -59,6 +60,8 @@ export type RunRequest = {
   readonly outDir?: string;
   /** The run's id when the caller must know it before the run ends (the API's 202); else a new one. */
   readonly runId?: string;
+  /** Told of the rendering as it goes: rows rendered of rows to render (run-progress.ts). */
+  readonly onProgress?: RenderProgress;
 };
 
 type Snapshot = {
@@ -117,7 +120,8 @@ export async function createRun(ctx: ReportContext, request: RunRequest): Promis
     requested_by: request.requestedBy, supersedes: snapshot.supersedes, checkpoint: snapshot.checkpoint,
   };
   const outDir = request.outDir ?? path.join(ctx.dataDir, 'reports', runId);
-  const rendered = await renderEverything(ctx, template, header, snapshot.figures, resolved.run, outDir);
+  const rendered = await renderEverything(ctx, template, header, snapshot.figures, resolved.run, outDir,
+    reportFormats, request.onProgress);
   const manifestFile = signManifest(buildManifest(header, snapshot.figures, rendered.files, ctx.key.keyId), ctx.key);
   const manifestName = `${baseName(header)}.manifest.json`;
   const manifestBytes = `${JSON.stringify(manifestFile, null, 2)}\n`;
@@ -161,24 +165,31 @@ function baseName(header: RunHeader): string {
 /** json first: the other formats print its SHA-256 (the data's hash) in their header. */
 async function renderEverything(
   ctx: ReportContext, template: Template, header: RunHeader, figures: readonly ComputedFigure[], run: RunParams,
-  outDir: string, formats: readonly ReportFormat[] = reportFormats,
+  outDir: string, formats: readonly ReportFormat[] = reportFormats, onProgress?: RenderProgress,
 ) {
   await makePrivateDir(outDir);
   const detailRows = template.detail === null ? null
     : detailRowsSource(ctx.pool, run, header.watermark);
-  const input = (dataSha256: string): RenderInput => layoutRun({
+  const laidOut = (dataSha256: string): RenderInput => layoutRun({
     template, header, figures, detailRows, lineageBaseUrl: ctx.lineageBaseUrl, dataSha256,
   });
+  const counter = onProgress === undefined ? null : new RenderCounter(laidOut(''),
+    detailRows === null ? 0 : await countDetailRows(ctx.pool, run, header.watermark),
+    reportFormats.filter((f) => f === 'json' || formats.includes(f)), onProgress);
+  const input = (dataSha256: string): RenderInput => (counter === null ? laidOut(dataSha256)
+    : counter.wrap(laidOut(dataSha256)));
   const files: Manifest['files'] = {};
   const paths: Partial<Record<ReportFormat, string>> = {};
   const jsonName = `${baseName(header)}.json`;
   const dataSha256 = await renderers.json(input(''), path.join(outDir, jsonName));
+  counter?.finished();
   files.json = { name: jsonName, sha256: dataSha256 };
   paths.json = path.join(outDir, jsonName);
   for (const format of reportFormats.filter((f) => f !== 'json' && formats.includes(f))) {
     const name = `${baseName(header)}.${format}`;
     files[format] = { name, sha256: await renderers[format](input(dataSha256), path.join(outDir, name)) };
     paths[format] = path.join(outDir, name);
+    counter?.finished();
   }
   if (!formats.includes('json')) delete paths.json;
   return { files, paths };

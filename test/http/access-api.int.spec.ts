@@ -159,4 +159,10 @@ describe('the access API', () => {
     await expect(buildHttpServer({ pool: db.pool, clock: () => now, logger: false, oidc: null, version: 'test',
       routes: [(a) => { a.get('/api/leaky', async () => ({})); }] })).rejects.toThrow(/GET \/api\/leaky declares no permission/);
   });
+
+  it('will not start with an API route whose answers are not documented', async () => {
+    await expect(buildHttpServer({ pool: db.pool, clock: () => now, logger: false, oidc: null, version: 'test',
+      routes: [(a) => { a.get('/api/undocumented', { config: { permission: 'reports:read' } }, async () => ({})); }] }))
+      .rejects.toThrow(/GET \/api\/undocumented has no documented answers/);
+  });
 });

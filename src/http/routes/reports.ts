@@ -7,8 +7,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { ProgressMeter, progressJson } from '../../observability/progress.ts';
 import { allInScope, scopeCovers, type Scope } from '../../access-control/scope.ts';
 import { UserError } from '../../errors.ts';
 import { runSubjects, type ReportCurrencies } from '../../reports/run-scope.ts';
@@ -28,8 +30,9 @@ const contentTypes: Record<(typeof formats)[number], string> = {
 const runWaitMs = 5_000;
 const listScanPagesMax = 20;
 
+/** A run this process is making: its progress lives here, in memory, until it is published (then the row says it all). */
 type Running = { id: string; report: string; params: Record<string, string | undefined>; requestedBy: string;
-  startedAt: Date; failed: string | null };
+  startedAt: Date; failed: string | null; meter: ProgressMeter };
 
 export function reportRoutes(ctx: ReportContext) {
   return async (app: HttpApp) => {
@@ -82,7 +85,8 @@ export function reportRoutes(ctx: ReportContext) {
       const progress = running.get(request.params.id);
       if (progress !== undefined && progress.requestedBy === request.caller?.identity.id) {
         return { id: progress.id, report: progress.report, params: progress.params,
-          status: progress.failed === null ? 'running' : 'failed', progress: { started_at: progress.startedAt.toISOString() },
+          status: progress.failed === null ? 'running' : 'failed',
+          progress: { ...progressJson(progress.meter.snapshot()), started_at: progress.startedAt.toISOString() },
           error: progress.failed, requested_by: progress.requestedBy };
       }
       return runJson(ctx, await runInScope(request, request.params.id));
@@ -115,9 +119,11 @@ export function reportRoutes(ctx: ReportContext) {
       }
       const id = randomUUID();
       const requestedBy = actorOf(request, grant).identityId;
-      const entry: Running = { id, report: request.body.report, params, requestedBy, startedAt: request.at, failed: null };
+      const entry: Running = { id, report: request.body.report, params, requestedBy, startedAt: request.at, failed: null,
+        meter: new ProgressMeter({ label: 'rendering', unit: 'rows', clock: () => performance.now() }) };
       running.set(id, entry);
-      const made = createRun(ctx, { report: request.body.report, params, requestedBy, now: request.at, runId: id })
+      const made = createRun(ctx, { report: request.body.report, params, requestedBy, now: request.at, runId: id,
+        onProgress: (done, total) => entry.meter.update(done, total) })
         .then(() => { running.delete(id); }, (error: unknown) => {
           entry.failed = error instanceof Error ? error.message : String(error);
           setTimeout(() => running.delete(id), 10 * 60_000).unref();

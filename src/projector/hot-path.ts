@@ -265,9 +265,11 @@ function validateDataHot(envelope: Envelope): DataResult {
   const spec = fieldSpecs[type];
   const data = envelope.data as Record<string, unknown>;
   if (type === 'adjustment.posted' || spec.length > parsedMinor.length) return validateData(envelope);
+  // Types without a currency (a rental's completion or cancellation) have no amounts either.
   const currency = data.currency;
-  if (currency !== 'USD' && currency !== 'CAD') return validateData(envelope);
-  const exponent = currencies[currency].exponent;
+  const hasCurrency = currency === 'USD' || currency === 'CAD';
+  if (!hasCurrency && currencyTypes.has(type)) return validateData(envelope);
+  const exponent = hasCurrency ? currencies[currency].exponent : 0;
   for (let index = 0; index < spec.length; index += 1) {
     const field = spec[index] as [string, string];
     const name = field[0];
@@ -296,13 +298,19 @@ function validateDataHot(envelope: Envelope): DataResult {
   for (let index = 0; index < spec.length; index += 1) {
     const field = spec[index] as [string, string];
     const kind = field[1];
-    if (kind === 'amount' || kind === 'signed') data[field[0]] = fromMinor(currency, BigInt(parsedMinor[index] as number));
+    if (kind === 'amount' || kind === 'signed') {
+      data[field[0]] = fromMinor(currency as CurrencyCode, BigInt(parsedMinor[index] as number));
+    }
   }
   const event = { type, data } as unknown as LedgerEvent;
   const arithmetic = checkArithmetic(event);
   if (arithmetic !== null) return { ok: false, rejection: arithmetic };
   return { ok: true, event };
 }
+
+/** Event types whose data has a currency field. */
+const currencyTypes: ReadonlySet<EventType> = new Set((Object.keys(fieldSpecs) as EventType[])
+  .filter((type) => fieldSpecs[type].some(([, kind]) => kind === 'currency')));
 
 /** Digits of an amount read exactly as a double: fewer than 10^15, the ledger's largest amount. */
 const amountDigitsMax = 15;

@@ -17,7 +17,8 @@ import { rejectionReasons } from '../../src/ledger/rejections.ts';
 import { orderingKey } from '../../src/log/keys.ts';
 import { partitionForKey } from '../../src/log/partitioner.ts';
 import type { LogMessage } from '../../src/log/types.ts';
-import { decideBatchHot, stageStatesHot } from '../../src/projector/hot-path.ts';
+import { decideBatchHot, handedToDefiningCode, stageStatesHot } from '../../src/projector/hot-path.ts';
+import { generateEventStream } from '../../src/generator/index.ts';
 import {
   decideBatch, stageStates, type BatchWrites, type DecisionSources, type PartitionHead, type StateSlot,
 } from '../../src/projector/project-batch.ts';
@@ -154,6 +155,16 @@ describe('the projector\'s hot path', () => {
   it('writes the same bytes when the stream\'s month is closed (every entry booked late)', async () => {
     const closed = new Set(['2026-10']);
     expectSameBytes(await run(stream.lines, decideBatch, false, closed), await run(stream.lines, decideBatchHot, true, closed));
+  });
+
+  it('reads every message of a clean stream itself, but for the data of adjustments, processor payouts and tax remittances', async () => {
+    const lines = generateEventStream({ seed: 78, rentals: 200, month: '2026-10', approve: testApprover });
+    const left = lines.filter((line) => /"type":"(adjustment\.posted|processor\.payout|tax\.remitted)"/.test(line)).length;
+    const before = { ...handedToDefiningCode };
+    await run(lines, decideBatchHot, true, new Set());
+    expect(left).toBeGreaterThan(0);
+    expect(handedToDefiningCode.envelopes - before.envelopes).toBe(0);
+    expect(handedToDefiningCode.data - before.data).toBe(left);
   });
 
   it('leaves to the defining code what it does not read itself, with the same bytes', async () => {

@@ -9,17 +9,14 @@
 // test/projector/hot-path.unit.spec.ts holds both paths byte for byte equal.
 import { invariant } from '../errors.ts';
 import type { ApprovalKeys } from '../ledger/approval.ts';
-import { assertLinesValid, bookingFor, carriesExactly, topicIdPrefix } from '../ledger/entry.ts';
+import { assertLinesValid, bookingFor, carriesExactly, entryHashVersion, topicIdPrefix } from '../ledger/entry.ts';
 import { accountByCode } from '../ledger/chart.ts';
 import {
   isEventType, normalizeTimestamp, readEnvelope, uuidPattern, type Envelope, type EventType,
 } from '../ledger/envelope.ts';
 import { checkArithmetic, fieldSpecs, validateData, type DataResult, type LedgerEvent } from '../ledger/events.ts';
 import { currencies, fromMinor, type CurrencyCode } from '../ledger/money.ts';
-import {
-  decideMessage, refsOfPrepared, type MessageOutcome, type PostedEvent, type Prepared,
-} from '../ledger/project.ts';
-import { entryHashVersion } from '../ledger/entry.ts';
+import { decideMessage, refsOfPrepared, type MessageOutcome, type Prepared } from '../ledger/project.ts';
 import type { Line } from '../ledger/rules.ts';
 import { limits } from '../limits.ts';
 import type { LogMessage } from '../log/types.ts';
@@ -629,4 +626,3 @@ export function stageStatesHot(states: Map<string, StateSlot>): { created: Stage
   return { created, changed, changedCount };
 }
 
-export type { PostedEvent };

@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<void>> = {
   reconcile: async () => (await import('./reconcile.ts')).benchReconcile(),
   reports: async () => (await import('./reports.ts')).benchReports(),
   api: async () => (await import('./api.ts')).benchApi(),
+  web: async () => (await import('./web.ts')).benchWeb(),
 };
 
 export function machineLine(): string {

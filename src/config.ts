@@ -19,8 +19,15 @@ export type Config = {
   readonly httpPort: number;
   /** LEDGER_HTTP_HOST: the address `serve` listens on (default 127.0.0.1; 0.0.0.0 for every interface). */
   readonly httpHost: string;
-  /** OIDC bearer JWTs, when LEDGER_OIDC_ISSUER is set: the issuer, the audience, the JWKS to verify with. */
-  readonly oidc: { readonly issuer: string; readonly audience: string; readonly jwksUrl: string | null } | null;
+  /**
+   * OIDC, when LEDGER_OIDC_ISSUER is set: bearer JWTs (the issuer, the audience, the JWKS to verify
+   * with) and, with LEDGER_OIDC_CLIENT_ID, the web pages' login (authorization code with PKCE;
+   * LEDGER_OIDC_CLIENT_SECRET for a confidential client; the redirect is `${publicUrl}/login/oidc/callback`).
+   */
+  readonly oidc: {
+    readonly issuer: string; readonly audience: string; readonly jwksUrl: string | null;
+    readonly login: { readonly clientId: string; readonly clientSecret: Secret | null } | null;
+  } | null;
   /** LEDGER_METRICS_TOKEN: a Prometheus scraper's bearer token for GET /metrics alone. */
   readonly metricsScrapeToken: string | null;
   /**
@@ -41,7 +48,7 @@ export type Config = {
   /** Reconciliation: the grace window and the bank date tolerance, in days (RECONCILIATION.md: 2 and 3). */
   readonly reconGraceDays: number;
   readonly reconToleranceDays: number;
-  /** Where people reach the service; report files link figures to `${publicUrl}/api/figures/…`. */
+  /** Where people reach the service; report files link figures to their pages, `${publicUrl}/figures/…`. */
   readonly publicUrl: string;
   /** Messages per projector transaction (LEDGER_BATCH_MESSAGES, at most limits.batchMessagesMax). */
   readonly batchMessagesMax: number;
@@ -58,6 +65,8 @@ export type Config = {
   readonly leaderPollMs: number;
   /** The report schedule (LEDGER_SCHEDULE_FILE, default reports-templates/schedule.json). */
   readonly scheduleFile: string | null;
+  /** Web pages: a browser session ends after this many minutes without a request (LEDGER_SESSION_IDLE_MINUTES, default 30). */
+  readonly sessionIdleMinutes: number;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -91,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     leaderPollMs: parseInteger('LEDGER_LEADER_POLL_MS', env.LEDGER_LEADER_POLL_MS ?? '10000', 100, 60_000),
     scheduleFile: scheduleFile === null ? null : path.resolve(scheduleFile),
     publicUrl: (nonEmpty(env.LEDGER_PUBLIC_URL) ?? `http://localhost:${env.PORT ?? '8080'}`).replace(/\/+$/, ''),
+    sessionIdleMinutes: parseInteger('LEDGER_SESSION_IDLE_MINUTES', env.LEDGER_SESSION_IDLE_MINUTES ?? '30', 1, 1440),
   };
 }
 
@@ -172,13 +182,23 @@ function parseHttpsUrl(name: string, value: string): string {
 function parseOidc(env: NodeJS.ProcessEnv): Config['oidc'] {
   const issuer = nonEmpty(env.LEDGER_OIDC_ISSUER);
   const audience = nonEmpty(env.LEDGER_OIDC_AUDIENCE);
+  const clientId = nonEmpty(env.LEDGER_OIDC_CLIENT_ID);
+  const clientSecret = nonEmpty(env.LEDGER_OIDC_CLIENT_SECRET);
+  if (issuer === null && (clientId !== null || clientSecret !== null)) {
+    throw new UserError('bad_config', `${clientId !== null ? 'LEDGER_OIDC_CLIENT_ID' : 'LEDGER_OIDC_CLIENT_SECRET'} is set ` +
+      'but LEDGER_OIDC_ISSUER is not: set the issuer (and LEDGER_OIDC_AUDIENCE) to log in with OIDC');
+  }
+  if (clientId === null && clientSecret !== null) {
+    throw new UserError('bad_config', 'LEDGER_OIDC_CLIENT_SECRET is set but LEDGER_OIDC_CLIENT_ID is not: a secret needs its client');
+  }
   if (issuer === null && audience === null) return null;
   if (issuer === null || audience === null) {
     throw new UserError('bad_config', 'LEDGER_OIDC_ISSUER and LEDGER_OIDC_AUDIENCE go together: set both or neither');
   }
   const jwks = nonEmpty(env.LEDGER_OIDC_JWKS_URL);
   return { issuer: parseHttpsUrl('LEDGER_OIDC_ISSUER', issuer), audience,
-    jwksUrl: jwks === null ? null : parseHttpsUrl('LEDGER_OIDC_JWKS_URL', jwks) };
+    jwksUrl: jwks === null ? null : parseHttpsUrl('LEDGER_OIDC_JWKS_URL', jwks),
+    login: clientId === null ? null : { clientId, clientSecret: clientSecret === null ? null : new Secret(clientSecret) } };
 }
 
 function parseSecret(name: string, value: string | null): string | null {

@@ -56,7 +56,7 @@ export async function openApplication(config: Config, options: OpenOptions = {})
       pool: db.pool,
       key: await signingKeyForLedger(db.pool, config),
       dataDir: config.dataDir,
-      lineageBaseUrl: `${config.publicUrl}/api/figures`,
+      lineageBaseUrl: `${config.publicUrl}/figures`,
     }))()),
     project: (projectOptions) => projectOnce(application, projectOptions),
     http: async (buildOptions = {}) => {

@@ -13,6 +13,7 @@ import { ledgerRoutes } from '../http/routes/ledger.ts';
 import { metricsRoutes } from '../http/routes/metrics.ts';
 import { lineageRoutes } from '../http/routes/lineage.ts';
 import { reportRoutes } from '../http/routes/reports.ts';
+import { OnDemandRuns } from '../reports/on-demand.ts';
 import { adjustmentRoutes } from '../http/routes/adjustments.ts';
 import { openLog } from '../log/open.ts';
 import { publishLines } from '../log/publish.ts';
@@ -20,6 +21,11 @@ import type { ReportContext } from '../reports/runs.ts';
 import { reconciliationRoutes } from '../http/routes/reconciliation.ts';
 import { buildHttpServer, type HttpApp } from '../http/server.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { sha256 } from '../ledger/canonical.ts';
+import { signBytes } from '../signing/keys.ts';
+import { webRoutes, type WebContext } from '../web/index.ts';
+import { pageSupport } from '../web/support.ts';
+import { oidcLoginRoutes } from '../web/oidc.ts';
 
 export const serviceVersion = '0.1.0';
 
@@ -48,29 +54,43 @@ function configuredLogAppender(config: Config): (line: string) => Promise<void> 
 export type BuildOptions = {
   readonly logger?: false;
   /** Told of every route as it is registered, with its declared permission (the route matrix). */
-  readonly onRoute?: (route: { method: string; url: string; permission: string }) => void;
+  readonly onRoute?: (route: { method: string; url: string; permission: string; page: boolean }) => void;
 };
 
 export async function buildApp(config: Config, parts: HttpParts, options: BuildOptions = {}): Promise<HttpApp> {
   const logger = options.logger === false ? false as const
     : pino({ level: process.env.LEDGER_LOG_LEVEL ?? 'info', base: { service: 'ledger' } }, pino.destination(2));
+  const web = webContext(config, parts);
   return buildHttpServer({
     pool: parts.pool, clock: parts.clock, logger, version: serviceVersion, oidc: await oidcSettings(config),
-    metricsScrapeToken: config.metricsScrapeToken,
+    metricsScrapeToken: config.metricsScrapeToken, pages: pageSupport(web.sessions),
     ...(options.onRoute === undefined ? {} : { onRoute: options.onRoute }),
     routes: [
       healthRoutes(parts.pool, serviceVersion),
       accessRoutes({ pool: parts.pool, clock: parts.clock }),
       auditRoutes(parts.pool),
       metricsRoutes(parts.metrics),
-      reportRoutes(parts.reports),
+      reportRoutes(parts.reports, web.onDemand),
       lineageRoutes(parts.pool, parts.reports.templatesDir),
       adjustmentRoutes({ pool: parts.pool, key: parts.reports.key,
         appendToLog: parts.appendToLog ?? configuredLogAppender(config) }),
       ledgerRoutes(parts.pool),
       reconciliationRoutes(parts.pool),
+      webRoutes(web),
+      ...(config.oidc?.login == null ? [] : [oidcLoginRoutes({ issuer: config.oidc.issuer, ...config.oidc.login,
+        redirectUrl: `${config.publicUrl}/login/oidc/callback` }, web)]),
     ],
   });
+}
+
+function webContext(config: Config, parts: HttpParts): WebContext {
+  return {
+    pool: parts.pool, clock: parts.clock, reports: parts.reports, onDemand: new OnDemandRuns(parts.reports),
+    sessions: { pool: parts.pool, idleSeconds: config.sessionIdleMinutes * 60,
+      publicUrlIsHttps: config.publicUrl.startsWith('https:') },
+    // Ed25519 signatures are deterministic: every machine holding the ledger's key derives the same CSRF key.
+    csrfKey: sha256(signBytes(parts.reports.key, 'ledger web pages: CSRF token key, version 1').toString('base64')),
+  };
 }
 
 /** The issuer's JWKS address: as configured, else from its discovery document. */

@@ -58,6 +58,7 @@ export async function runService(config: Config, { demo, signal, say }: ServiceO
  */
 async function sayHowToLogIn(ledger: Application, url: string, say: (line: string) => void): Promise<void> {
   say(`ledger: API at ${url}/api (OpenAPI: ${url}/api/openapi.json; health: ${url}/api/health)`);
+  say(`ledger: web pages at ${url}/ (log in with an API token)`);
   const ctx = { pool: ledger.db.pool, clock: () => new Date() };
   if ((await adminsInForce(ctx.pool, ctx.clock())).length > 0) {
     say('ledger: log in with an API token: `npx ledger access token --as ADMIN --user YOU` issues one');

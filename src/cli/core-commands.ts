@@ -8,6 +8,7 @@ import { generateEventStream } from '../generator/index.ts';
 import { approverFor } from '../ledger/approval.ts';
 import { checkpointsDir, readCheckpointFiles, writeCheckpoint } from '../integrity/checkpoints.ts';
 import { verifyLedger } from '../integrity/verify.ts';
+import { recordVerification } from '../integrity/verify-runs.ts';
 import { publishFile } from '../log/publish.ts';
 import { defaultServiceRole, rolesSql } from '../db/service-login.ts';
 import { calendarMonth } from '../reports/params.ts';
@@ -154,7 +155,10 @@ const verifyCommand: Command = {
         ...exported === undefined ? {} : { exportedCheckpoints: exported },
         ...progress === null ? {} : { onProgress: (done: number, total: number) => progress.update(done, total) },
       }).finally(() => progress?.finish());
-      const text = report.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n');
+      // Kept for the web pages' verification page; a login that may only read keeps nothing, and is told.
+      const unkept = await recordVerification(ledger.db.pool, report, exported !== undefined, new Date());
+      const text = report.checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n') +
+        (unkept === null ? '' : `\n(result not kept in the database: ${unkept})`);
       return { json: report, text, exitCode: report.ok ? 0 : 1 };
     });
   },

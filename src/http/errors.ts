@@ -37,10 +37,10 @@ function fieldOf(error: FastifyError): string | null {
   return field === '' ? (error.validationContext ?? null) : field;
 }
 
-export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+/** The status and body an error is answered with; a bug (500) is logged with its stack here. */
+export function errorAnswer(error: FastifyError, request: FastifyRequest): { status: number; body: ErrorBody } {
   if (isUserError(error)) {
-    void reply.status(statusOfUserError(error.code)).send(errorBody(error.code, error.message, error.field ?? null));
-    return;
+    return { status: statusOfUserError(error.code), body: errorBody(error.code, error.message, error.field ?? null) };
   }
   if (error.validation !== undefined) {
     const field = fieldOf(error);
@@ -48,18 +48,22 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     const additional = (detail?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
     const message = additional !== undefined ? `${field} is not a field of this request`
       : `${field ?? error.validationContext ?? 'request'} ${detail?.message ?? 'is invalid'}`;
-    void reply.status(400).send(errorBody('invalid_request', message, field));
-    return;
+    return { status: 400, body: errorBody('invalid_request', message, field) };
   }
   const status = error.statusCode ?? 500;
   if (status === 413) {
-    void reply.status(413).send(errorBody('body_too_large', 'the request body is larger than this route accepts'));
-    return;
+    return { status, body: errorBody('body_too_large', 'the request body is larger than this route accepts') };
   }
-  if (status >= 400 && status < 500) {
-    void reply.status(status).send(errorBody(error.code ?? 'bad_request', error.message));
-    return;
+  if (error.code === 'FST_CSRF_MISSING_SECRET' || error.code === 'FST_CSRF_INVALID_TOKEN') {
+    return { status: 403, body: errorBody('csrf_refused', 'this form was not sent from its page here (its security ' +
+      'token is missing or wrong); nothing was changed; reload the page and try again') };
   }
+  if (status >= 400 && status < 500) return { status, body: errorBody(error.code ?? 'bad_request', error.message) };
   request.log.error({ err: error }, 'request failed');
-  void reply.status(500).send(errorBody('internal', `internal error; request ${request.id} (logged)`));
+  return { status: 500, body: errorBody('internal', `internal error; request ${request.id} (logged)`) };
+}
+
+export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const answer = errorAnswer(error, request);
+  void reply.status(answer.status).send(answer.body);
 }

@@ -35,7 +35,7 @@ export type ReportContext = {
   readonly pool: Pool;
   readonly key: SigningKey;
   readonly dataDir: string;
-  /** The service's lineage route, for links in xlsx: `${base}/${figureId}/lineage`. */
+  /** The service's figure pages, for links in xlsx and pdf: `${base}/${figureId}`. */
   readonly lineageBaseUrl: string;
   /** Where report templates are read (reports-templates by default). */
   readonly templatesDir?: string;

@@ -3,7 +3,8 @@
 // every role, with no token and with a forged one. The expected status comes from one
 // table, the roles' permissions in code: without a token or with a forged one 401; with a
 // role that lacks the permission 403; with one that has it, anything but 401 and 403 (the
-// request itself may still be a 400 or a 404, with the placeholder ids used here).
+// request itself may still be a 400 or a 404, with the placeholder ids used here). Web
+// pages are routes too: the same table, except that no session redirects to the login page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app/http.ts';
 import { roleAllows, roles, type Permission, type Role } from '../../src/access-control/permissions.ts';
@@ -14,7 +15,7 @@ import { createMetrics } from '../../src/observability/metrics.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { testSigningKey } from '../support/keys.ts';
 
-type Route = { method: string; url: string; permission: string };
+type Route = { method: string; url: string; permission: string; page: boolean };
 
 const placeholders: Record<string, string> = {
   id: '00000000-0000-4000-8000-000000000000', figureId: `fig_${'0'.repeat(24)}`,
@@ -73,8 +74,11 @@ describe('the route matrix', () => {
       const url = concreteUrl(route);
       const call = (authorization?: string) => app.inject({ method: route.method as 'GET', url, payload: route.method === 'GET' ? undefined : {},
         remoteAddress: nextClient(), headers: authorization === undefined ? {} : { authorization } });
-      expect((await call()).statusCode, `${route.method} ${route.url} without a token`).toBe(401);
-      expect((await call(`Bearer ldg_${'F'.repeat(43)}`)).statusCode, `${route.method} ${route.url} forged`).toBe(401);
+      // A web page sends a browser without a session to the login page instead.
+      const unauthenticated = route.page ? 303 : 401;
+      expect((await call()).statusCode, `${route.method} ${route.url} without a token`).toBe(unauthenticated);
+      expect((await call(`Bearer ldg_${'F'.repeat(43)}`)).statusCode, `${route.method} ${route.url} forged`)
+        .toBe(unauthenticated);
       for (const role of roles) {
         const status = (await call(`Bearer ${tokens.get(role)}`)).statusCode;
         const allowed = roleAllows(role, route.permission as Permission);

@@ -105,7 +105,7 @@ describe('report runs, lineage and verification', () => {
     expect(fromXlsx).toEqual(expected);
     const links = [...xlsx.sheets.find((sheet) => sheet.name === 'Revenue')!.links.values()];
     expect(links.length).toBe(expected.size);
-    expect(links.every((link) => /^http:\/\/localhost:8080\/api\/figures\/fig_[0-9a-f]+\/lineage$/.test(link))).toBe(true);
+    expect(links.every((link) => /^http:\/\/localhost:8080\/figures\/fig_[0-9a-f]+$/.test(link))).toBe(true);
     const csv = parseCsv(await readFile(revenue.files.csv!, 'utf8'));
     const figureHeader = csv.findIndex((record) => record[0] === 'figure_id');
     const columns = csv[figureHeader]!;

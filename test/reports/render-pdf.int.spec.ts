@@ -5,7 +5,8 @@
 // "Page n of N" and each repeating the table's column header, with no row split across
 // two pages (every page holds as many amount cells as type cells); and a section capped
 // at pdfRowsMax says how many rows it left to the xlsx and csv. The default (compressed)
-// rendering is checked to be a PDF with the same page count.
+// rendering is checked to be a PDF with the same page count. Each figure id under a value
+// links to the figure's page (a URI annotation).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,6 +54,15 @@ describe('pdf rendering', () => {
     expect(texts).toContain('$1,000,000.00');
     expect(texts).toContain('-CA$20.05');
     expect(texts).toContain('late, "adjusted" entry');
+  });
+
+  it("links each figure's id under its value to the figure's page", async () => {
+    const pdf = (await render('links.pdf', 5, { compress: false })).toString('latin1');
+    const targets = [...pdf.matchAll(/\/URI \(([^)]*)\)/g)].map((match) => match[1]);
+    const sectionFigures = figures.filter((figure) => targets.includes(`https://ledger.example.test/reports/figures/${figure.id}`));
+    expect(sectionFigures.length).toBeGreaterThan(0);
+    expect(targets.every((target) => /^https:\/\/ledger\.example\.test\/reports\/figures\/fig_[0-9a-f]{24}$/.test(target ?? '')))
+      .toBe(true);
   });
 
   it('breaks a long table across pages with its header on each and no row split', async () => {

@@ -23,7 +23,7 @@ const dataSha256 = '5'.repeat(64);
 let dir = '';
 let xlsx: Xlsx;
 const detail = detailSection(40, true);
-const linkOf = (figureId: string) => `https://ledger.example.test/reports/figures/${figureId}/lineage`;
+const linkOf = (figureId: string) => `https://ledger.example.test/reports/figures/${figureId}`;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'render-xlsx-'));

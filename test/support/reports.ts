@@ -9,7 +9,7 @@ export async function reportContext(ledger: TestLedger): Promise<ReportContext> 
     pool: ledger.db.pool,
     key: await loadSigningKey(ledger.dataDir, null),
     dataDir: ledger.dataDir,
-    lineageBaseUrl: 'http://localhost:8080/api/figures',
+    lineageBaseUrl: 'http://localhost:8080/figures',
   };
 }
 

@@ -4,7 +4,7 @@
 import { Type } from 'typebox';
 import type { Pool } from '../../db/database.ts';
 import { parseInstant } from '../../access-control/service.ts';
-import { rowFromStored } from '../../access-control/trail.ts';
+import { readTrail } from '../../auditing/reads.ts';
 import { decodeCursor, encodeCursor, isWholeNumber, pageLimit } from '../paging.ts';
 import type { HttpApp } from '../server.ts';
 
@@ -27,17 +27,13 @@ export function auditRoutes(pool: Pool) {
       const before = decodeCursor(q.cursor, isWholeNumber);
       const from = q.from === undefined ? null : parseInstant(q.from, 'from');
       const to = q.to === undefined ? null : parseInstant(q.to, 'to');
-      const rows = await pool.query(`SELECT seq, at, actor, action, object, grant_id, source, detail, previous_hash, hash
-          FROM access.audit_trail
-         WHERE ($1::bigint IS NULL OR seq < $1) AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR action = $3)
-           AND ($4::text IS NULL OR object = $4) AND ($5::timestamptz IS NULL OR at >= $5)
-           AND ($6::timestamptz IS NULL OR at < $6)
-         ORDER BY seq DESC LIMIT $7`, [before, q.actor ?? null, q.action ?? null, q.object ?? null, from, to, limit + 1]);
-      const items = rows.rows.slice(0, limit).map(rowFromStored).map((r) => ({
+      const rows = await readTrail(pool, { actor: q.actor ?? null, action: q.action ?? null, object: q.object ?? null,
+        from, to }, before, limit + 1);
+      const items = rows.slice(0, limit).map((r) => ({
         id: r.seq, at: r.at.toISOString(), actor: r.actor, action: r.action, object: r.object, grant: r.grantId,
         source: r.source, detail: r.detail, hash: r.hash.toString('hex'),
       }));
-      return { items, next_cursor: rows.rows.length > limit ? encodeCursor(items[items.length - 1]?.id as number) : null };
+      return { items, next_cursor: rows.length > limit ? encodeCursor(items[items.length - 1]?.id as number) : null };
     });
   };
 }

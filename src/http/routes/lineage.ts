@@ -6,7 +6,7 @@ import { Type } from 'typebox';
 import type { Pool } from '../../db/database.ts';
 import { UserError } from '../../errors.ts';
 import { figureSubject } from '../../reports/figures.ts';
-import { fromMinor, toDecimalString, type CurrencyCode } from '../../ledger/money.ts';
+import { findFigure, readEvent } from '../../auditing/reads.ts';
 import { figureLineage } from '../../reports/lineage.ts';
 import { loadTemplates } from '../../reports/runs.ts';
 import { grantInScope, recordBeforeResponding, type HttpApp } from '../server.ts';
@@ -34,11 +34,8 @@ export function lineageRoutes(pool: Pool, templatesDir?: string) {
         }, { additionalProperties: false }) },
     }, async (request) => {
       const id = request.params.figureId;
-      const found = await pool.query<{ dims: Record<string, string>; report: string }>(
-        `SELECT f.dims, r.report FROM ledger.report_figures f JOIN ledger.report_runs r USING (run_id)
-          WHERE f.figure_id = $1`, [id]);
-      const row = found.rows[0];
-      if (row === undefined) throw new UserError('not_found', `no figure ${id}`);
+      const row = await findFigure(pool, id);
+      if (row === null) throw new UserError('not_found', `no figure ${id}`);
       const grant = grantInScope(request, 'lineage:read', figureSubject(row, currencies.get(row.report) ?? null),
         `figure ${id}`);
       const lineage = await figureLineage(pool, id, { limit: request.query.limit ?? 100,
@@ -53,34 +50,19 @@ export function lineageRoutes(pool: Pool, templatesDir?: string) {
       schema: { tags: ['lineage'], params: Type.Object({ eventId: Type.String({ pattern: uuidPattern }) }) },
     }, async (request) => {
       const eventId = request.params.eventId.toLowerCase();
-      const event = await pool.query<{ topic: string; partition: number; offset: string; value: Buffer | null;
-        value_sha256: Buffer; outcome: string; log_timestamp: Date; entry_id: string | null;
-        subject_currency: 'USD' | 'CAD' | null; subject_market: string | null; entry_hash: Buffer | null;
-        chain_seq: string | null }>(
-        `SELECT m.topic, m.partition, m."offset", m.value, m.value_sha256, m.outcome, m.log_timestamp,
-                e.entry_id, e.subject_currency, e.subject_market, e.entry_hash, e.chain_seq
-           FROM ledger.journal_entries e
-           JOIN ledger.raw_messages m USING (topic, partition, "offset")
-          WHERE e.event_id = $1`, [eventId]);
-      const row = event.rows[0];
+      const event = await readEvent(pool, eventId);
       // Only posted events are found by id: a quarantined message is read through /api/quarantine.
-      if (row === undefined) throw new UserError('not_found', `no event ${eventId}`);
-      const grant = grantInScope(request, 'lineage:read', { currency: row.subject_currency, market: row.subject_market },
-        `event ${eventId}`);
-      const lines = await pool.query<{ line_no: number; account: string; side: string; amount_minor: string;
-        currency: string }>(`SELECT line_no, account, side, amount_minor, currency FROM ledger.journal_lines
-          WHERE entry_id = $1 ORDER BY line_no`, [row.entry_id]);
-      await recordRead(pool, request, 'event.read', eventId, grant.id, { topic: row.topic, partition: row.partition,
-        offset: Number(row.offset) });
-      const value = row.value ?? Buffer.alloc(0);
+      if (event === null) throw new UserError('not_found', `no event ${eventId}`);
+      const grant = grantInScope(request, 'lineage:read', event.subject, `event ${eventId}`);
+      await recordRead(pool, request, 'event.read', eventId, grant.id, { topic: event.topic, partition: event.partition,
+        offset: event.offset });
       return {
-        event_id: eventId, topic: row.topic, partition: row.partition, offset: Number(row.offset),
-        log_timestamp: row.log_timestamp.toISOString(), outcome: row.outcome,
-        sha256: row.value_sha256.toString('hex'), value_base64: value.toString('base64'),
-        value_text: value.toString('utf8'),
-        entry: { entry_id: row.entry_id, chain_seq: Number(row.chain_seq), hash: row.entry_hash?.toString('hex') ?? null,
-          lines: lines.rows.map((l) => ({ line_no: l.line_no, account: l.account, side: l.side,
-            amount: toDecimalString(fromMinor(l.currency as CurrencyCode, BigInt(l.amount_minor))), currency: l.currency })) },
+        event_id: eventId, topic: event.topic, partition: event.partition, offset: event.offset,
+        log_timestamp: event.logTimestamp.toISOString(), outcome: event.outcome,
+        sha256: event.storedSha256, value_base64: event.value.toString('base64'),
+        value_text: event.value.toString('utf8'),
+        entry: { entry_id: event.entry.entryId, chain_seq: event.entry.chainSeq, hash: event.entry.hash,
+          lines: event.entry.lines },
       };
     });
   };

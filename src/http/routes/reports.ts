@@ -3,20 +3,17 @@
 // the trail with the file's hash and the grant that allowed it, before the bytes go out);
 // and a run on demand (201 when it finishes within a few seconds, else 202 and the client
 // follows GET, which shows it running).
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ProgressMeter, progressJson } from '../../observability/progress.ts';
-import { allInScope, scopeCovers, type Scope } from '../../access-control/scope.ts';
+import { progressJson } from '../../observability/progress.ts';
 import { UserError } from '../../errors.ts';
-import { runSubjects, type ReportCurrencies } from '../../reports/run-scope.ts';
-import {
-  checkRunParams, createRun, listRuns, loadRun, loadTemplates, type ReportContext, type StoredRun,
-} from '../../reports/runs.ts';
+import type { OnDemandRuns } from '../../reports/on-demand.ts';
+import { listRunsInScope, runFiles, reportCurrencies, runInScope as runInCallerScope } from '../../reports/run-listing.ts';
+import { listRuns, loadRun, type ReportContext, type StoredRun } from '../../reports/runs.ts';
 import { decodeCursor, encodeCursor, isWholeNumber, pageLimit } from '../paging.ts';
 import { actorOf, callerScopes, recordBeforeResponding, type HttpApp } from '../server.ts';
 
@@ -26,29 +23,12 @@ const contentTypes: Record<(typeof formats)[number], string> = {
   json: 'application/json', csv: 'text/csv; charset=utf-8', manifest: 'application/json',
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', pdf: 'application/pdf',
 };
-/** How long POST waits for a run before answering 202 (API.md: "within a few seconds"). */
-const runWaitMs = 5_000;
-const listScanPagesMax = 20;
 
-/** A run this process is making: its progress lives here, in memory, until it is published (then the row says it all). */
-type Running = { id: string; report: string; params: Record<string, string | undefined>; requestedBy: string;
-  startedAt: Date; failed: string | null; meter: ProgressMeter };
-
-export function reportRoutes(ctx: ReportContext) {
+export function reportRoutes(ctx: ReportContext, onDemand: OnDemandRuns) {
   return async (app: HttpApp) => {
-    const currencies: ReportCurrencies = new Map([...await loadTemplates(ctx.templatesDir)]
-      .map(([report, template]) => [report, template.currency]));
-    const running = new Map<string, Running>();
-    const visible = async (request: FastifyRequest, runIds: string[]) => {
-      const scopes = callerScopes(request);
-      const subjects = await runSubjects(ctx.pool, runIds, currencies);
-      return new Set(runIds.filter((id) => (subjects.get(id) ?? []).every((s) => scopes.some((sc) => allInScope(sc, [s])))));
-    };
-    const runInScope = async (request: FastifyRequest, id: string): Promise<StoredRun> => {
-      const run = await loadRun(ctx.pool, id).catch(() => null);
-      if (run === null || !(await visible(request, [id])).has(id)) throw new UserError('not_found', `no report run ${id}`);
-      return run;
-    };
+    const currencies = await reportCurrencies(ctx.templatesDir);
+    const runInScope = (request: FastifyRequest, id: string): Promise<StoredRun> =>
+      runInCallerScope(ctx.pool, currencies, callerScopes(request), id);
 
     app.get('/api/report-runs', {
       config: { permission: 'reports:read' },
@@ -59,31 +39,18 @@ export function reportRoutes(ctx: ReportContext) {
       }, { additionalProperties: false }) },
     }, async (request) => {
       const limit = pageLimit(request.query.limit);
-      let before = decodeCursor(request.query.cursor, isWholeNumber) ?? undefined;
-      const items: Array<Record<string, unknown>> = [];
-      let more = true;
-      // Out of scope is absent, never counted: a page is filled from as many runs as it takes (bounded).
-      for (let scanned = 0; scanned < listScanPagesMax && more && items.length < limit; scanned += 1) {
-        const raw = await listRuns(ctx.pool, limit, before);
-        const page = raw.filter((r) => request.query.report === undefined || r.report === request.query.report);
-        more = raw.length === limit;
-        before = raw.at(-1)?.run_seq ?? before;
-        const seen = await visible(request, page.map((r) => r.run_id));
-        for (const run of page) {
-          if (seen.has(run.run_id) && items.length < limit) items.push({ ...summaryJson(run), seq: run.run_seq });
-        }
-      }
-      const last = items.at(-1);
-      const next = items.length === limit && last !== undefined ? encodeCursor(last.seq as number) : null;
-      return { items: items.map(({ seq: _seq, ...item }) => item), next_cursor: next };
+      const before = decodeCursor(request.query.cursor, isWholeNumber) ?? undefined;
+      const page = await listRunsInScope(ctx.pool, currencies, callerScopes(request),
+        { limit, beforeSeq: before, filter: { report: request.query.report } });
+      return { items: page.items.map(summaryJson), next_cursor: page.nextSeq === null ? null : encodeCursor(page.nextSeq) };
     });
 
     app.get('/api/report-runs/:id', {
       config: { permission: 'reports:read' },
       schema: { tags: ['reports'], params: RunId },
     }, async (request) => {
-      const progress = running.get(request.params.id);
-      if (progress !== undefined && progress.requestedBy === request.caller?.identity.id) {
+      const progress = onDemand.progress(request.params.id, request.caller?.identity.id);
+      if (progress !== null) {
         return { id: progress.id, report: progress.report, params: progress.params,
           status: progress.failed === null ? 'running' : 'failed',
           progress: { ...progressJson(progress.meter.snapshot()), started_at: progress.startedAt.toISOString() },
@@ -109,33 +76,11 @@ export function reportRoutes(ctx: ReportContext) {
       }, { additionalProperties: false }) },
     }, async (request, reply) => {
       const params = request.body.params ?? {};
-      await checkRunParams(request.body.report, params, ctx.templatesDir); // 400 before anything
-      const asked: Scope = { currencies: params.currency === undefined ? null : [params.currency as 'USD'],
-        markets: params.market === undefined ? null : [params.market] };
-      const grant = request.routeGrants.find((g) => scopeCovers(g.scope, asked));
-      if (grant === undefined) {
-        throw new UserError('forbidden', 'your grant does not cover this run\'s scope: run it with params.currency ' +
-          'and params.market within your scope', 'params');
-      }
-      const id = randomUUID();
-      const requestedBy = actorOf(request, grant).identityId;
-      const entry: Running = { id, report: request.body.report, params, requestedBy, startedAt: request.at, failed: null,
-        meter: new ProgressMeter({ label: 'rendering', unit: 'rows', clock: () => performance.now() }) };
-      running.set(id, entry);
-      const made = createRun(ctx, { report: request.body.report, params, requestedBy, now: request.at, runId: id,
-        onProgress: (done, total) => entry.meter.update(done, total) })
-        .then(() => { running.delete(id); }, (error: unknown) => {
-          entry.failed = error instanceof Error ? error.message : String(error);
-          setTimeout(() => running.delete(id), 10 * 60_000).unref();
-          throw error;
-        });
-      const finished = await Promise.race([made.then(() => true),
-        new Promise<false>((resolve) => setTimeout(() => resolve(false), runWaitMs).unref())]);
-      if (!finished) {
-        made.catch((error: unknown) => request.log.error({ err: error, run: id }, 'report run failed'));
-        return reply.status(202).send({ id, status: 'running' });
-      }
-      return reply.status(201).send(await runJson(ctx, await loadRun(ctx.pool, id)));
+      const grant = await onDemand.grantFor(request.body.report, params, request.routeGrants);
+      const started = await onDemand.start({ report: request.body.report, params,
+        requestedBy: actorOf(request, grant).identityId, at: request.at }, request.log);
+      if (!started.finished) return reply.status(202).send({ id: started.id, status: 'running' });
+      return reply.status(201).send(await runJson(ctx, await loadRun(ctx.pool, started.id)));
     });
   };
 }
@@ -146,15 +91,8 @@ function summaryJson(run: Awaited<ReturnType<typeof listRuns>>[number]) {
 }
 
 async function runJson(ctx: ReportContext, run: StoredRun) {
-  const dir = path.join(ctx.dataDir, 'reports', run.header.run_id);
   const files: Record<string, { sha256: string; bytes: number | null }> = {};
-  for (const format of formats) {
-    const entry = format === 'manifest' ? null : run.files[format];
-    const name = entry?.name ?? (format === 'manifest' ? `${run.header.report}-${run.header.run_id}.manifest.json` : null);
-    if (name === null) continue;
-    const size = await stat(path.join(dir, name)).then((s) => s.size, () => null);
-    files[format] = { sha256: entry?.sha256 ?? '', bytes: size };
-  }
+  for (const file of await runFiles(ctx.dataDir, run)) files[file.format] = { sha256: file.sha256, bytes: file.bytes };
   return {
     id: run.header.run_id, report: run.header.report, params: run.header.params, status: 'published', progress: null,
     watermark: run.header.watermark, requested_by: run.header.requested_by, created_at: run.header.generated_at,

@@ -133,8 +133,9 @@ export function currencyAffix(currency: string | null): { prefix: string; suffix
   return { prefix: '', suffix: ` ${currency}` };
 }
 
-export function lineageUrl(lineageBaseUrl: string, figureId: string): string {
-  return `${lineageBaseUrl.replace(/\/+$/, '')}/${encodeURIComponent(figureId)}/lineage`;
+/** A figure's page, where a person reads its definition and lineage (`/figures/:id` of the service). */
+export function figurePageUrl(lineageBaseUrl: string, figureId: string): string {
+  return `${lineageBaseUrl.replace(/\/+$/, '')}/${encodeURIComponent(figureId)}`;
 }
 
 /** A record's entries sorted by key (UTF-16 code units, as canonical JSON sorts). */

@@ -19,7 +19,7 @@ import PDFDocument from 'pdfkit';
 import { invariant } from '../../errors.ts';
 import type { Figure } from '../figures.ts';
 import {
-  assertRenderInput, cellParts, currencyAffix, groupedDecimal, isMoneyDecimal, sectionRows, sortedEntries,
+  assertRenderInput, cellParts, currencyAffix, figurePageUrl, groupedDecimal, isMoneyDecimal, sectionRows, sortedEntries,
 } from './cells.ts';
 import { HashedFile } from './sink.ts';
 import type { Cell, Chart, Column, RenderInput, Section } from './types.ts';
@@ -49,7 +49,8 @@ class Pages {
   y: number = pageMargins.top;
   layout: Layout = 'portrait';
 
-  constructor(readonly doc: PDFKit.PDFDocument) {}
+  /** figureUrl: the page where a figure's lineage is read; its grey id under a value links there. */
+  constructor(readonly doc: PDFKit.PDFDocument, readonly figureUrl: (figureId: string) => string) {}
 
   get left(): number { return pageMargins.left; }
   get width(): number { return this.doc.page.width - pageMargins.left - pageMargins.right; }
@@ -70,7 +71,7 @@ class Pages {
   }
 }
 
-type TextStyle = { font: string; size: number; color: string; align?: 'left' | 'right' | 'center' };
+type TextStyle = { font: string; size: number; color: string; align?: 'left' | 'right' | 'center'; link?: string };
 
 function textHeight(doc: PDFKit.PDFDocument, text: string, style: TextStyle, width: number): number {
   doc.font(style.font).fontSize(style.size);
@@ -80,7 +81,8 @@ function textHeight(doc: PDFKit.PDFDocument, text: string, style: TextStyle, wid
 function drawText(doc: PDFKit.PDFDocument, text: string, x: number, y: number, width: number, style: TextStyle): void {
   if (text === '') return;
   doc.font(style.font).fontSize(style.size).fillColor(style.color)
-    .text(text, x, y, { width, align: style.align ?? 'left', lineGap: 0 });
+    .text(text, x, y, { width, align: style.align ?? 'left', lineGap: 0,
+      ...(style.link === undefined ? {} : { link: style.link }) });
 }
 
 // ---- cells as a person reads them ----
@@ -287,7 +289,8 @@ function drawRow(pages: Pages, table: Table, cells: readonly PdfCell[], height: 
     drawText(doc, cell.text, x + cellPadding, top, width, { ...tableStyle, align: column.align });
     if (cell.figureId !== null) {
       const below = top + textHeight(doc, cell.text, tableStyle, width) + 0.5;
-      drawText(doc, cell.figureId, x + cellPadding, below, width, { ...figureIdStyle, align: column.align });
+      drawText(doc, cell.figureId, x + cellPadding, below, width,
+        { ...figureIdStyle, align: column.align, link: pages.figureUrl(cell.figureId) });
     }
     x += width + 2 * cellPadding;
   });
@@ -561,7 +564,7 @@ async function writePdf(input: RenderInput, output: NodeJS.WritableStream, rowsM
     },
   });
   doc.pipe(output);
-  const pages = new Pages(doc);
+  const pages = new Pages(doc, (figureId) => figurePageUrl(input.lineageBaseUrl, figureId));
   drawRunHeader(pages, input);
   for (const chart of input.charts) drawChart(pages, chart);
   for (const section of input.sections) await drawSection(pages, section, rowsMax);

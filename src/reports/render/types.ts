@@ -65,7 +65,10 @@ export type RenderInput = {
   readonly figures: readonly Figure[];
   readonly sections: readonly Section[];
   readonly charts: readonly Chart[];
-  /** Base URL of the service's lineage route: `${lineageBaseUrl}/${figureId}/lineage`. */
+  /**
+   * Base URL of the service's figure pages, where each figure's lineage is read:
+   * `${lineageBaseUrl}/${figureId}` (the xlsx links and the pdf's figure ids point there).
+   */
   readonly lineageBaseUrl: string;
   /** SHA-256 (hex) of the run's json rendering, printed in the pdf header. */
   readonly dataSha256: string;

@@ -7,7 +7,7 @@
 // hold exactly (|amount| ≥ 10^13, 16 or more significant digits) is the same decimal as
 // right-aligned text with a cell note saying why, never a rounded number (see
 // moneyFitsSpreadsheet); every figure cell links to
-// `${lineageBaseUrl}/${figureId}/lineage`. Dates and times stay ISO 8601 text, exact to
+// its page, `${lineageBaseUrl}/${figureId}` (the service's /figures/:id). Dates and times stay ISO 8601 text, exact to
 // the microsecond and free of Excel's time-zone-less serial dates.
 //
 // Byte-identical re-renders. exceljs stamps the workbook's created/modified with
@@ -25,7 +25,7 @@ import ExcelJS from 'exceljs';
 import { invariant } from '../../errors.ts';
 import {
   assertRenderInput, cellParts, countFitsSpreadsheet, countToSpreadsheetNumber, currencyAffix, dimensionKeys,
-  figureValueKind, isMoneyDecimal, lineageUrl, moneyFitsSpreadsheet, moneyToSpreadsheetNumber, sectionRows, sortedEntries,
+  figureValueKind, isMoneyDecimal, figurePageUrl, moneyFitsSpreadsheet, moneyToSpreadsheetNumber, sectionRows, sortedEntries,
 } from './cells.ts';
 import { HashedFile } from './sink.ts';
 import type { Cell, Column, ColumnKind, RenderInput, Section } from './types.ts';
@@ -206,7 +206,7 @@ function placeValue(value: string, kind: 'money' | 'count', currency: string | n
 
 function placeCell(input: RenderInput, column: Column, cell: Cell, where: string): Placed {
   const { value, figureId, currency } = cellParts(cell);
-  const link = figureId === null ? null : lineageUrl(input.lineageBaseUrl, figureId);
+  const link = figureId === null ? null : figurePageUrl(input.lineageBaseUrl, figureId);
   if (value === null) return { value: null, style: null, link };
   if (column.kind === 'money' || column.kind === 'count') return placeValue(value, column.kind, currency, link, where);
   return { value, style: null, link };
@@ -332,7 +332,7 @@ async function writeLineageSheet(workbook: WorkbookWriter, input: RenderInput, s
   commitHeaderRow(worksheet, ['Figure id', 'Key', ...dims, 'Value', 'Lineage'],
     [false, false, ...dims.map(() => false), true, false]);
   for (const [index, figure] of input.figures.entries()) {
-    const link = lineageUrl(input.lineageBaseUrl, figure.id);
+    const link = figurePageUrl(input.lineageBaseUrl, figure.id);
     commitPlacedRow(worksheet, [
       { value: figure.id, style: null, link },
       { value: figure.key, style: null, link: null },

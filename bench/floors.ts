@@ -12,6 +12,7 @@
 // Neither path can be skipped by a projector that keeps the contract, so their sum is a
 // floor under its CPU per event, and two cores divided by it a ceiling on events/s.
 import os from 'node:os';
+import v8 from 'node:v8';
 import { limits } from '../src/limits.ts';
 import { orderingKey } from '../src/log/keys.ts';
 import { partitionForKey } from '../src/log/partitioner.ts';
@@ -22,18 +23,24 @@ import { genesisHash } from '../src/ledger/entry.ts';
 import type { Pool } from '../src/db/database.ts';
 import { sendCopy } from '../src/db/copy.ts';
 import {
-  batchWorkMem, decideBatch, stageStates, type DecisionSources, type PartitionHead, type StateSlot,
+  batchWorkMem, decideBatch, stageStates, type DecisionPath, type DecisionSources, type PartitionHead, type StateSlot,
 } from '../src/projector/project-batch.ts';
+import { decideBatchHot, stageStatesHot } from '../src/projector/hot-path.ts';
 import { backendCpuUs, benchTrustedKeys, copyOut, nowMs, projectorConnections } from './support.ts';
 
-export type Floor = { ms: number; cpuUsPerEvent: number };
+export type Floor = { ms: number; cpuUsPerEvent: number; heapBytesPerEvent?: number };
+
+
 
 /**
  * The projector's decisions and encoding for `lines` (as published: keyed, partitioned as
  * Kafka's default partitioner), on this thread, batch by batch as the projector reads
  * them, partitions taking turns. CPU is this process's: the thread and V8's helpers.
  */
-export async function decisionFloor(topic: string, partitions: number, lines: readonly string[]): Promise<Floor> {
+export async function decisionFloor(
+  topic: string, partitions: number, lines: readonly string[], path: DecisionPath = 'hot',
+): Promise<Floor> {
+  const decide = path === 'hot' ? decideBatchHot : decideBatch;
   const byPartition: LogMessage[][] = Array.from({ length: partitions }, () => []);
   for (const line of lines) {
     const value = Buffer.from(line, 'utf8');
@@ -61,6 +68,7 @@ export async function decisionFloor(topic: string, partitions: number, lines: re
   };
   const keys = approvalKeys(benchTrustedKeys);
   const heads: PartitionHead[] = byPartition.map(() => ({ nextOffset: 0, chainSeq: 0, chainHead: genesisHash }));
+  const allocation = new HeapAllocation();
   const cpuBefore = process.cpuUsage();
   const started = nowMs();
   for (let more = true; more;) {
@@ -70,9 +78,15 @@ export async function decisionFloor(topic: string, partitions: number, lines: re
       const messages = (byPartition[partition] as LogMessage[]).slice(head.nextOffset, head.nextOffset + limits.batchMessagesMax);
       if (messages.length === 0) continue;
       more = true;
-      const writes = await decideBatch(sources, messages, head, keys);
-      const staged = stageStates(writes.states);
-      for (const copy of [writes.raw, writes.entries, writes.lines, writes.quarantine, writes.duplicates, staged.created]) {
+      const writes = await decide(sources, messages, head, keys);
+      if (path === 'hot') {
+        const staged = stageStatesHot(writes.states);
+        staged.created.discard();
+        staged.changed.discard();
+      } else {
+        stageStates(writes.states).created.discard();
+      }
+      for (const copy of [writes.raw, writes.entries, writes.lines, writes.quarantine, writes.duplicates]) {
         copy.discard();
       }
       for (const [key, slot] of writes.states) {
@@ -83,7 +97,32 @@ export async function decisionFloor(topic: string, partitions: number, lines: re
     }
   }
   const cpu = process.cpuUsage(cpuBefore);
-  return { ms: nowMs() - started, cpuUsPerEvent: (cpu.user + cpu.system) / lines.length };
+  const ms = nowMs() - started;
+  return { ms, cpuUsPerEvent: (cpu.user + cpu.system) / lines.length, heapBytesPerEvent: allocation.stop() / lines.length };
+}
+
+/**
+ * Bytes allocated on V8's heap from construction to stop(): what is in use at the end,
+ * less what was at the start, plus what each garbage collection freed (v8.GCProfiler).
+ */
+class HeapAllocation {
+  private readonly profiler = new v8.GCProfiler();
+  private readonly usedBefore: number;
+
+  constructor() {
+    this.usedBefore = v8.getHeapStatistics().used_heap_size;
+    this.profiler.start();
+  }
+
+  stop(): number {
+    const usedAfter = v8.getHeapStatistics().used_heap_size;
+    const report = this.profiler.stop() as unknown as {
+      statistics: Array<{ beforeGC: { heapStatistics: { usedHeapSize: number } }; afterGC: { heapStatistics: { usedHeapSize: number } } }>;
+    };
+    let freed = 0;
+    for (const gc of report.statistics) freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
+    return usedAfter - this.usedBefore + freed;
+  }
 }
 
 /**
@@ -155,12 +194,18 @@ export async function journalSchemaFloor(source: Pool, target: Pool, connections
 }
 
 /** The two floors above, and the ceiling their sum sets on this machine's cores. */
-export function floorLines(decisions: Floor, schema: Floor): string[] {
+export function floorLines(decisions: Floor, schema: Floor, definingDecisions?: Floor): string[] {
   const cores = os.cpus().length;
   const floorUs = decisions.cpuUsPerEvent + schema.cpuUsPerEvent;
+  const kb = (floor: Floor) => `${((floor.heapBytesPerEvent ?? 0) / 1024).toFixed(1)} KB allocated per event`;
   return [
-    `floor, the decisions alone (parse, rules, hashes, rows encoded; one thread, no database): ` +
-      `${decisions.cpuUsPerEvent.toFixed(0)} µs CPU per event (${decisions.ms} ms)`,
+    `floor, the decisions alone on the hot path (parse, rules, hashes, rows encoded; one thread, no database): ` +
+      `${decisions.cpuUsPerEvent.toFixed(0)} µs CPU per event, ${kb(decisions)} (${decisions.ms} ms)`,
+    ...(definingDecisions === undefined ? [] : [
+      `baseline, the same decisions by the defining code (project-batch.ts decideBatch), same run: ` +
+        `${definingDecisions.cpuUsPerEvent.toFixed(0)} µs CPU per event, ${kb(definingDecisions)} (${definingDecisions.ms} ms); ` +
+        `ratio hot/defining ${(decisions.cpuUsPerEvent / definingDecisions.cpuUsPerEvent).toFixed(2)} (target ≤ 45 µs, ≤ 4 KB)`,
+    ]),
     `floor, the journal's tables alone (COPY of the same rows into them, their indexes, checks and ` +
       `triggers, on ${projectorConnections} connections): ${schema.cpuUsPerEvent.toFixed(0)} µs PostgreSQL CPU per event (${schema.ms} ms)`,
     `ceiling those floors set on ${cores} cores: ${Math.round((cores * 1_000_000) / floorUs)} events/s ` +

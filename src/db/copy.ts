@@ -94,7 +94,7 @@ export type CopyColumn = readonly [name: string, type: CopyType];
 
 const binarySignature = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** 2000-01-01T00:00:00Z, PostgreSQL's epoch for dates and timestamps, in ms since 1970. */
-const postgresEpochMs = Date.UTC(2000, 0, 1);
+export const postgresEpochMs = Date.UTC(2000, 0, 1);
 const twoTo32 = 2 ** 32;
 const maxSafeBigInt = BigInt(Number.MAX_SAFE_INTEGER);
 const shortStringMax = 64;
@@ -166,6 +166,50 @@ export class StagedCopy {
     if (!Number.isSafeInteger(value)) throw wrongValue(this.table, column[0], 'timestamptz', value);
     this.writer.timestampMicros((value - postgresEpochMs) * 1000);
     this.column += 1;
+  }
+
+  /** A timestamptz given in microseconds since PostgreSQL's epoch, 2000-01-01 UTC. */
+  postgresMicros(value: number): void {
+    const column = this.columns[this.column];
+    if (column === undefined || column[1] !== 'timestamptz') invariantFailed(`${this.table}: postgresMicros() fills a timestamptz`);
+    if (!Number.isSafeInteger(value)) throw wrongValue(this.table, column[0], 'timestamptz', value);
+    this.writer.timestampMicros(value);
+    this.column += 1;
+  }
+
+  /** A date given in days since PostgreSQL's epoch, 2000-01-01. */
+  postgresDays(value: number): void {
+    const column = this.columns[this.column];
+    if (column === undefined || column[1] !== 'date') invariantFailed(`${this.table}: postgresDays() fills a date`);
+    if (!Number.isSafeInteger(value)) throw wrongValue(this.table, column[0], 'date', value);
+    this.writer.int32(4);
+    this.writer.int32(value);
+    this.column += 1;
+  }
+
+  /**
+   * A text, jsonb or bytea value given as its bytes (UTF-8 for text and jsonb), written
+   * elsewhere first (the projector's hot path writes JSON into a scratch buffer): no string made.
+   */
+  bytes(value: Buffer): void {
+    const column = this.columns[this.column];
+    const type = column?.[1];
+    if (type !== 'text' && type !== 'jsonb' && type !== 'bytea') invariantFailed(`${this.table}: bytes() fills a text, jsonb or bytea`);
+    this.writer.rawField(value, type === 'jsonb' ? 1 : -1);
+    this.column += 1;
+  }
+
+  /** A uuid given as its 16 bytes. */
+  uuidBytes(value: Buffer): void {
+    const column = this.columns[this.column];
+    if (column?.[1] !== 'uuid' || value.length !== 16) invariantFailed(`${this.table}: uuidBytes() fills a uuid with 16 bytes`);
+    this.writer.rawField(value, -1);
+    this.column += 1;
+  }
+
+  /** The rows so far as they would be sent, copied (the hot path's equality test compares them). */
+  encoded(): Buffer {
+    return Buffer.from(this.writer.written());
   }
 
   /** Drops the rows unsent (the ingest benchmark measures encoding without the server). */
@@ -364,6 +408,23 @@ class BinaryRowWriter {
     }
   }
 
+  /** A field's length and bytes, after a one-byte prefix when `prefix` is not -1 (jsonb's version). */
+  rawField(value: Buffer, prefix: number): void {
+    const length = value.length + (prefix === -1 ? 0 : 1);
+    this.reserve(4 + length);
+    this.at = this.buffer.writeInt32BE(length, this.at);
+    if (prefix !== -1) this.buffer[this.at++] = prefix;
+    if (value.length <= shortStringMax) {
+      // Hashes, ids, short JSON: a loop costs less than a call into C++.
+      const buffer = this.buffer;
+      let at = this.at;
+      for (let index = 0; index < value.length; index += 1) buffer[at++] = value[index] as number;
+      this.at = at;
+    } else {
+      this.at += value.copy(this.buffer, this.at);
+    }
+  }
+
   timestampMicros(micros: number): void {
     this.int64(micros);
   }
@@ -402,7 +463,7 @@ class BinaryRowWriter {
     this.reserve(4 + prefix.length + length * 3);
     const start = this.at + 4;
     let end = start;
-    if (prefix !== '') end += this.buffer.write(prefix, end, 'latin1');
+    if (prefix !== '') this.buffer[end++] = prefix.charCodeAt(0); // one byte (jsonb's version): no call into C++
     let copied = 0;
     if (length <= shortStringMax) {
       const buffer = this.buffer;

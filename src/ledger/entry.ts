@@ -66,7 +66,7 @@ const topicPrefixes = new Map<string, Buffer>();
 const topicPrefixesMax = 1_000;
 
 /** The first bytes of an entry id: the topic's hash, computed once per topic. */
-function topicIdPrefix(topic: string): Buffer {
+export function topicIdPrefix(topic: string): Buffer {
   let prefix = topicPrefixes.get(topic);
   if (prefix === undefined) {
     prefix = sha256(`topic:${topic}`);
@@ -142,17 +142,22 @@ export function sealEntry(entry: Omit<JournalEntry, 'hash'>): JournalEntry {
  * entry has one or two currencies: two running sums, not a map).
  */
 export function assertEntryValid(entry: Omit<JournalEntry, 'hash'>): void {
-  if (entry.lines.length > limits.entryLinesMax) invariantFailed(`entry ${entry.entryId} has too many lines`);
+  assertLinesValid(entry.entryId, entry.lines);
+}
+
+/** assertEntryValid for an entry not built as an object (the projector's hot path). */
+export function assertLinesValid(entryId: string, lines: readonly Line[]): void {
+  if (lines.length > limits.entryLinesMax) invariantFailed(`entry ${entryId} has too many lines`);
   let firstCurrency: CurrencyCode | null = null;
   let firstNet = 0n;
   let otherCurrency: CurrencyCode | null = null;
   let otherNet = 0n;
-  for (const l of entry.lines) {
-    if (l.amount.minor <= 0n) invariantFailed(`entry ${entry.entryId}: line amounts are positive`);
+  for (const l of lines) {
+    if (l.amount.minor <= 0n) invariantFailed(`entry ${entryId}: line amounts are positive`);
     const account = accountByCode(l.account);
-    if (account === undefined) invariantFailed(`entry ${entry.entryId}: account ${l.account} is in the chart`);
+    if (account === undefined) invariantFailed(`entry ${entryId}: account ${l.account} is in the chart`);
     if (!carriesExactly(l.dims, account.dimensions)) {
-      invariantFailed(`entry ${entry.entryId}: account ${l.account} carries exactly its dimensions`);
+      invariantFailed(`entry ${entryId}: account ${l.account} carries exactly its dimensions`);
     }
     const signed = l.side === 'debit' ? l.amount.minor : -l.amount.minor;
     const currency = l.amount.currency;
@@ -163,15 +168,15 @@ export function assertEntryValid(entry: Omit<JournalEntry, 'hash'>): void {
       otherCurrency = currency;
       otherNet += signed;
     } else {
-      invariantFailed(`entry ${entry.entryId} has lines in more than two currencies`);
+      invariantFailed(`entry ${entryId} has lines in more than two currencies`);
     }
   }
-  if (firstNet !== 0n) invariantFailed(`entry ${entry.entryId} balances in ${firstCurrency}`);
-  if (otherNet !== 0n) invariantFailed(`entry ${entry.entryId} balances in ${otherCurrency}`);
+  if (firstNet !== 0n) invariantFailed(`entry ${entryId} balances in ${firstCurrency}`);
+  if (otherNet !== 0n) invariantFailed(`entry ${entryId} balances in ${otherCurrency}`);
 }
 
 /** The line has a non-empty value for each of `dimensions` and for no other dimension. */
-function carriesExactly(dims: Line['dims'], dimensions: readonly Dimension[]): boolean {
+export function carriesExactly(dims: Line['dims'], dimensions: readonly Dimension[]): boolean {
   let present = 0;
   for (const name of dimensionNames) if (dims[name] !== undefined) present += 1;
   if (present !== dimensions.length) return false;

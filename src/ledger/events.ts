@@ -75,13 +75,13 @@ export type LedgerEvent =
   | { type: 'adjustment.posted'; data: AdjustmentData };
 
 /** id: non-empty string; text: any string; amount: plain decimal; signed: may carry a '-'. */
-type FieldKind = 'id' | 'text' | 'currency' | 'amount' | 'signed' | 'date' | 'period' | 'lines';
+export type FieldKind = 'id' | 'text' | 'currency' | 'amount' | 'signed' | 'date' | 'period' | 'lines';
 
 const ids = (...names: string[]): [string, FieldKind][] => names.map((n) => [n, 'id']);
 const amounts = (...names: string[]): [string, FieldKind][] => names.map((n) => [n, 'amount']);
 
 /** Fields per type, in the order they are checked. */
-const fieldSpecs: Record<EventType, [string, FieldKind][]> = {
+export const fieldSpecs: Record<EventType, [string, FieldKind][]> = {
   'payment.captured': [
     ...ids('payment_id', 'rental_id', 'driver_id', 'owner_id', 'market', 'processor',
       'processor_ref'), ['currency', 'currency'],
@@ -258,7 +258,7 @@ function parseAdjustmentLines(
   return parsed;
 }
 
-function checkArithmetic(event: LedgerEvent): Rejection | null {
+export function checkArithmetic(event: LedgerEvent): Rejection | null {
   switch (event.type) {
     case 'payment.captured': return capturedArithmetic(event.data);
     case 'payment.refunded': return refundedArithmetic(event.data);

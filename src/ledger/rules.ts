@@ -70,8 +70,10 @@ function posted(
   rule: string, subject: Subject, lines: Line[], changes: Array<[string, RefState]>,
 ): Posting {
   const defined: Subject = {};
-  for (const [name, value] of Object.entries(subject)) {
-    if (value !== undefined) (defined as Record<string, string>)[name] = value as string;
+  // for-in, not Object.entries: the projector posts an entry per event, and the pairs were garbage.
+  for (const name in subject) {
+    const value = (subject as Record<string, string | undefined>)[name];
+    if (value !== undefined) (defined as Record<string, string>)[name] = value;
   }
   return {
     kind: 'posted', rule, ruleVersion, lines: lines.filter((l) => !isZero(l.amount)), subject: defined, changes,

@@ -30,7 +30,8 @@ async function project(request: WorkerRequest): Promise<WorkerReply> {
       ensured = null;
       throw error;
     });
-    const result = await projectBatchWithRetries(pool, fromWire(request.batch), await ensured, keys);
+    const result = await projectBatchWithRetries(pool, fromWire(request.batch), await ensured, keys,
+      setup.definingDecisions ? 'defining' : 'hot');
     return { kind: 'result', id: request.id, result };
   } catch (error) {
     return { kind: 'error', id: request.id, error: describeThreadError(error) };

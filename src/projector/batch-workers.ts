@@ -17,6 +17,8 @@ export type ProjectorThreads = {
   readonly databaseUrl: string;
   /** The role the connection works as (createPool); null for the login role. */
   readonly databaseRole: string | null;
+  /** The ingest benchmark's baseline only: decide with the defining code instead of the hot path. */
+  readonly definingDecisions?: boolean;
 };
 
 export const projectorThreadsMax = 16;
@@ -36,6 +38,7 @@ export type WorkerSetup = {
   readonly module: string;
   /** Plain data (structured-cloned); each thread makes its own KeyObjects from it once. */
   readonly trustedKeys: TrustedKeys;
+  readonly definingDecisions: boolean;
 };
 
 /**
@@ -80,6 +83,7 @@ export class BatchWorkers {
       databaseUrl: threads.databaseUrl,
       databaseRole: threads.databaseRole,
       trustedKeys,
+      definingDecisions: threads.definingDecisions === true,
       module: new URL('./batch-worker.ts', import.meta.url).href,
     };
     for (let index = 0; index < threads.count; index += 1) {

@@ -18,6 +18,10 @@ import type { LogMessage, PartitionBatch } from '../log/types.ts';
 import { copyBinary, StagedCopy, type CopyColumn, type CopyValue } from '../db/copy.ts';
 import { withTransaction, type Client, type Pool } from '../db/database.ts';
 import { limits } from '../limits.ts';
+import { decideBatchHot, stageStatesHot } from './hot-path.ts';
+
+/** Which code decides: the hot path (hot-path.ts), or the defining code it is held equal to. */
+export type DecisionPath = 'hot' | 'defining';
 
 export type BatchCounts = { posted: number; duplicates: number; quarantined: number };
 
@@ -85,6 +89,7 @@ export async function projectBatch(
   batch: PartitionBatch,
   ensuredPeriods: ReadonlySet<string>,
   approvalKeys: ApprovalKeys,
+  decisions: DecisionPath = 'hot',
 ): Promise<BatchResult> {
   // The lines' balance trigger keeps every line of the statement in a transition table,
   // and checks them with a grouping: at the default 4MB both spilled to temporary files
@@ -98,10 +103,11 @@ export async function projectBatch(
   const messages = batch.messages.slice(firstNew);
   const first = messages[0] as LogMessage;
   if (first.offset !== head.nextOffset) throw new OffsetGapError(first, head.nextOffset);
-  const writes = await decideBatch(databaseSources(client), messages, head, approvalKeys);
+  const decide = decisions === 'hot' ? decideBatchHot : decideBatch;
+  const writes = await decide(databaseSources(client), messages, head, approvalKeys);
   const missingPeriods = [...writes.bookedPeriods].filter((p) => !ensuredPeriods.has(p));
   if (missingPeriods.length > 0) return { ...empty, missingPeriods };
-  await writeBatch(client, batch, writes);
+  await writeBatch(client, batch, writes, decisions);
   return { ...writes.counts, nextOffset: writes.head.nextOffset, missingPeriods: [] };
 }
 
@@ -133,6 +139,11 @@ async function lockPartition(client: Client, topic: string, partition: number): 
  */
 const decideChunkMessages = 500;
 
+/**
+ * The defining code of a batch's decisions and rows. The projector runs decideBatchHot
+ * (hot-path.ts), held byte for byte equal to this by test/projector/hot-path.unit.spec.ts;
+ * the ingest benchmark measures both.
+ */
 export async function decideBatch(
   sources: DecisionSources,
   messages: readonly LogMessage[],
@@ -140,20 +151,8 @@ export async function decideBatch(
   approvalKeys: ApprovalKeys,
 ): Promise<BatchWrites> {
   const closedPeriods = await sources.closedPeriods();
-  const posted = new Map<string, PostedEvent>();
-  const states = new Map<string, StateSlot>();
-  const writes: BatchWrites = {
-    counts: { posted: 0, duplicates: 0, quarantined: 0 },
-    raw: new StagedCopy('ledger.raw_messages', rawColumns),
-    entries: new StagedCopy('ledger.journal_entries', entryColumns),
-    lines: new StagedCopy('ledger.journal_lines', lineColumns),
-    quarantine: new StagedCopy('ledger.quarantine', quarantineColumns),
-    duplicates: new StagedCopy('ledger.duplicate_deliveries', duplicateColumns),
-    bookedPeriods: new Set(),
-    states,
-    posted,
-    head: { ...headBefore },
-  };
+  const writes = newBatchWrites(headBefore);
+  const { posted, states } = writes;
   const view = (key: string) => states.get(key)?.state;
   const postedEvent = (eventId: string) => posted.get(eventId);
   for (let start = 0; start < messages.length; start += decideChunkMessages) {
@@ -172,6 +171,22 @@ export async function decideBatch(
   }
   writes.head.nextOffset = headBefore.nextOffset + messages.length;
   return writes;
+}
+
+/** Empty COPYs for a batch's rows, and empty maps. */
+export function newBatchWrites(headBefore: PartitionHead): BatchWrites {
+  return {
+    counts: { posted: 0, duplicates: 0, quarantined: 0 },
+    raw: new StagedCopy('ledger.raw_messages', rawColumns),
+    entries: new StagedCopy('ledger.journal_entries', entryColumns),
+    lines: new StagedCopy('ledger.journal_lines', lineColumns),
+    quarantine: new StagedCopy('ledger.quarantine', quarantineColumns),
+    duplicates: new StagedCopy('ledger.duplicate_deliveries', duplicateColumns),
+    bookedPeriods: new Set(),
+    states: new Map(),
+    posted: new Map(),
+    head: { ...headBefore },
+  };
 }
 
 function unseenEventIds(prepared: readonly Prepared[], posted: ReadonlyMap<string, PostedEvent>): string[] {
@@ -202,18 +217,12 @@ function applyOutcome(
   writeRawRow(writes.raw, message, kind);
   if (kind === 'quarantined') {
     writes.counts.quarantined += 1;
-    const q = writes.quarantine;
-    q.row();
-    q.value(message.topic); q.value(message.partition); q.value(message.offset);
-    q.value(outcome.eventId); q.value(outcome.type); q.value(outcome.reason); q.value(outcome.message);
+    writeQuarantineRow(writes.quarantine, message, outcome);
     return;
   }
   if (kind === 'duplicate') {
     writes.counts.duplicates += 1;
-    const d = writes.duplicates;
-    d.row();
-    d.value(message.topic); d.value(message.partition); d.value(message.offset);
-    d.value(outcome.envelope.eventId); d.value(outcome.original.entryId);
+    writeDuplicateRow(writes.duplicates, message, outcome);
     return;
   }
   const booking = bookingFor(outcome.envelope.occurredAt, closedPeriods);
@@ -244,10 +253,26 @@ function applyOutcome(
   }
 }
 
+export function writeQuarantineRow(
+  q: StagedCopy, message: LogMessage, outcome: Extract<MessageOutcome, { kind: 'quarantined' }>,
+): void {
+  q.row();
+  q.value(message.topic); q.value(message.partition); q.value(message.offset);
+  q.value(outcome.eventId); q.value(outcome.type); q.value(outcome.reason); q.value(outcome.message);
+}
+
+export function writeDuplicateRow(
+  d: StagedCopy, message: LogMessage, outcome: Extract<MessageOutcome, { kind: 'duplicate' }>,
+): void {
+  d.row();
+  d.value(message.topic); d.value(message.partition); d.value(message.offset);
+  d.value(outcome.envelope.eventId); d.value(outcome.original.entryId);
+}
+
 const noHeaders = '[]';
 const noValue = Buffer.alloc(0);
 
-function writeRawRow(raw: StagedCopy, message: LogMessage, outcome: MessageOutcome['kind']): void {
+export function writeRawRow(raw: StagedCopy, message: LogMessage, outcome: MessageOutcome['kind']): void {
   raw.row();
   raw.value(message.topic); raw.value(message.partition); raw.value(message.offset);
   raw.value(message.key); raw.value(message.value);
@@ -346,17 +371,17 @@ const quarantineColumns: readonly CopyColumn[] = [['topic', 'text'], ['partition
   ['event_id', 'text'], ['event_type', 'text'], ['reason', 'text'], ['message', 'text']];
 const duplicateColumns: readonly CopyColumn[] = [['topic', 'text'], ['partition', 'int4'], ['offset', 'int8'],
   ['event_id', 'uuid'], ['original_entry_id', 'uuid']];
-const stateColumns: readonly CopyColumn[] = [['ref_key', 'text'], ['state', 'text'], ['version_read', 'int8']];
 const newStateColumns: readonly CopyColumn[] = [['ref_key', 'text'], ['state', 'text'], ['version', 'int8']];
 
-async function writeBatch(client: Client, batch: PartitionBatch, writes: BatchWrites): Promise<void> {
+async function writeBatch(client: Client, batch: PartitionBatch, writes: BatchWrites, decisions: DecisionPath): Promise<void> {
   // Entries before lines: the lines' trigger checks each line's entry exists.
   await writes.raw.send(client);
   await writes.entries.send(client);
   await writes.lines.send(client);
   await writes.quarantine.send(client);
   await writes.duplicates.send(client);
-  await writeStates(client, writes.states);
+  if (decisions === 'hot') await writeStates(client, writes.states);
+  else await writeStatesDefining(client, writes.states);
   await client.query(`UPDATE ledger.log_partitions SET next_offset = $3, chain_seq = $4, chain_head = $5
     WHERE topic = $1 AND partition = $2`, [batch.topic, batch.partition, writes.head.nextOffset,
     writes.head.chainSeq, Buffer.from(writes.head.chainHead, 'hex')]);
@@ -380,6 +405,24 @@ export class StateConflictError extends Error {
  * at once, at twice the server's time.
  */
 async function writeStates(client: Client, states: Map<string, StateSlot>): Promise<void> {
+  const { created, changed, changedCount } = stageStatesHot(states);
+  await created.send(client);
+  if (changedCount === 0) {
+    changed.discard();
+    return;
+  }
+  await client.query(`CREATE TEMP TABLE IF NOT EXISTS state_batch
+    (ref_key text, state text, version_read bigint) ON COMMIT DELETE ROWS`);
+  await changed.send(client);
+  const updated = await client.query(`UPDATE ledger.projection_state AS s
+      SET state = b.state, version = b.version_read + 1
+     FROM state_batch b
+    WHERE s.ref_key = b.ref_key AND s.version = b.version_read`);
+  if (updated.rowCount !== changedCount) throw new StateConflictError(changedCount, updated.rowCount ?? 0);
+}
+
+/** writeStates with the defining code's encoding (the ingest benchmark's baseline). */
+async function writeStatesDefining(client: Client, states: Map<string, StateSlot>): Promise<void> {
   const { created, changed } = stageStates(states);
   await created.send(client);
   if (changed.length === 0) return;
@@ -393,7 +436,9 @@ async function writeStates(client: Client, states: Map<string, StateSlot>): Prom
   if (updated.rowCount !== changed.length) throw new StateConflictError(changed.length, updated.rowCount ?? 0);
 }
 
-/** The changed states encoded: new keys as COPY rows, known keys with the version read. */
+const stateColumns: readonly CopyColumn[] = [['ref_key', 'text'], ['state', 'text'], ['version_read', 'int8']];
+
+/** The changed states encoded: new keys as COPY rows, known keys with the version read (the defining code of stageStatesHot). */
 export function stageStates(states: Map<string, StateSlot>): { created: StagedCopy; changed: CopyValue[][] } {
   const created = new StagedCopy('ledger.projection_state', newStateColumns);
   const changed: CopyValue[][] = [];
@@ -415,11 +460,11 @@ export function stageStates(states: Map<string, StateSlot>): { created: StagedCo
  * a race on a new state key to another partition's transaction. Both are bounded.
  */
 export async function projectBatchWithRetries(
-  pool: Pool, batch: PartitionBatch, ensured: Set<string>, approvalKeys: ApprovalKeys,
+  pool: Pool, batch: PartitionBatch, ensured: Set<string>, approvalKeys: ApprovalKeys, decisions: DecisionPath = 'hot',
 ) {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const result = await withTransaction(pool, (client) => projectBatch(client, batch, ensured, approvalKeys));
+      const result = await withTransaction(pool, (client) => projectBatch(client, batch, ensured, approvalKeys, decisions));
       if (result.missingPeriods.length === 0) return result;
       for (const period of result.missingPeriods) {
         await pool.query('SELECT ledger.ensure_line_partition($1::date)', [`${period}-01`]);

@@ -120,13 +120,50 @@ export async function figureLineage(
     throw new UserError('no_lineage', `figure ${id} counts a reconciliation run's outcomes; the run's Breaks section ` +
       'gives each item\'s lineage (journal entry and log position, or file and line)');
   }
+  // A page of a run explained by its stored definitions never changes: its lines are
+  // within the run's watermark in an append-only journal, and the sum is kept.
+  const pageKey = row.definitions_sha256 === null ? null : `${id}|${limit}|${page.cursor ?? ''}`;
+  const kept = pageKey === null ? undefined : keptPages.get(pageKey);
+  if (pageKey !== null && kept !== undefined) {
+    keptPages.delete(pageKey);
+    keptPages.set(pageKey, kept);
+    return kept;
+  }
+  const lineage = await readPage(pool, id, row, cursor, limit, page.cursor ?? '', options);
+  if (pageKey !== null) keepPage(pageKey, lineage);
+  return lineage;
+}
+
+/** Pages kept, least recently used first out, bounded by pages and by lines (a page of 100 lines is ~30 KB). */
+const keptPages = new Map<string, Lineage>();
+const keptPagesMax = 256;
+const keptLinesMax = 25_000;
+let keptLines = 0;
+
+function keepPage(key: string, lineage: Lineage): void {
+  Object.freeze(lineage.lines);
+  for (const line of lineage.lines) Object.freeze(line);
+  Object.freeze(lineage);
+  keptPages.set(key, lineage);
+  keptLines += lineage.lines.length;
+  while (keptPages.size > keptPagesMax || keptLines > keptLinesMax) {
+    const [oldest, page] = keptPages.entries().next().value as [string, Lineage];
+    keptPages.delete(oldest);
+    keptLines -= page.lines.length;
+  }
+}
+
+async function readPage(
+  pool: Pool, id: string, row: FigureRow, cursor: { term: number; after: [string, number] | null }, limit: number,
+  cursorText: string, options: LineageOptions,
+): Promise<Lineage> {
   const facts = await runFacts(pool, row, options);
   const header = facts.header;
   // Dims come from the manifest (canonical key order), not from jsonb, which reorders keys.
   const dims = facts.dimsByFigure.get(id) ?? {};
   const { template, terms } = await figureDefinitions(pool, { ...header, run_id: row.run_id }, row, facts.definitions);
   const params = resolveParams(template, header.params).run;
-  if (cursor.term >= terms.length) throw badCursor(page.cursor ?? '');
+  if (cursor.term >= terms.length) throw badCursor(cursorText);
   const currency = (dims.currency ?? template.currency ?? 'USD') as CurrencyCode;
   const context = { pool, params, dims, watermark: header.watermark, currencyFilter: template.currency };
   const lines: LineageLine[] = [];

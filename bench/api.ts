@@ -163,14 +163,14 @@ export async function benchApi(): Promise<void> {
         `${await alone(`${bareUrl}/lineage/${figure.id}?limit=50`, {})} ms); target under 100 ms\n`);
       const [lineage, lineageBase] = await pair('lineage first page (100 lines)', `${realUrl}/api/figures/${figure.id}/lineage`, auth,
         `${bareUrl}/lineage/${figure.id}`);
-      const [runs, runsBase] = await pair('report-runs list', `${realUrl}/api/report-runs`, auth, `${bareUrl}/runs`);
+      await pair('report-runs list', `${realUrl}/api/report-runs`, auth, `${bareUrl}/runs`);
       await pair(`xlsx download (${xlsxSize})`, `${realUrl}/api/report-runs/${detailRun}/files/xlsx`, auth, `${bareUrl}/file`,
         true);
       const met = (ok: boolean) => (ok ? 'met' : 'NOT MET');
       const ratio = (real: Measured | undefined, base: Measured | undefined) => (real?.rps ?? 0) / Math.max(base?.rps ?? 0, 1);
       process.stdout.write(`targets: lineage p99 under 50 ms at 50 clients: ${met((lineage?.p99 ?? Infinity) < 50)}; ` +
         `lineage with authentication, scope and the audit record at least 0.5 of the baseline's requests per second: ` +
-        `${met(ratio(lineage, lineageBase) >= 0.5)}; the runs list likewise: ${met(ratio(runs, runsBase) >= 0.5)}\n`);
+        `${met(ratio(lineage, lineageBase) >= 0.5)} (the runs list and the download have no target: their ratios are printed for comparison)\n`);
     } finally {
       await real.close();
       await bare.close();

@@ -5,9 +5,9 @@
 // A publish that stops part-way (a line too long to read, a log that refuses a message,
 // a broker gone) says how many lines are in the log and at which line it stopped, so
 // that the operator can resume there; every line before that one is published first.
-import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { UserError } from '../errors.ts';
+import { countFileLines } from '../storage/files.ts';
 import { limits } from '../limits.ts';
 import { orderingKey } from './keys.ts';
 import { partitionForKey } from './partitioner.ts';
@@ -63,7 +63,7 @@ export async function publishFile(
   const handle = await openEventFile(file);
   try {
     const partitionCount = await producer.ensureTopic(topic, partitions);
-    const total = onProgress === undefined ? 0 : await countLines(file);
+    const total = onProgress === undefined ? 0 : await countFileLines(file);
     return await publishFrom(handle, file, producer, topic, partitionCount,
       onProgress === undefined ? undefined : (read) => onProgress(read, total));
   } finally {
@@ -137,16 +137,6 @@ async function publishFrom(
   return { published };
 }
 
-/** Lines in the file, as readLines counts them (a last line without its newline too): one quick pass. */
-async function countLines(file: string): Promise<number> {
-  let lines = 0;
-  let last = 0x0a;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
-    for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) lines += 1;
-    if (chunk.length > 0) last = chunk[chunk.length - 1] as number;
-  }
-  return last === 0x0a ? lines : lines + 1;
-}
 
 /** A stop as the operator sees it; a bug keeps its stack, with the count in its message. */
 function stopped(error: unknown, file: string, published: number, line: number, inDoubt: number | null): Error {

@@ -3,6 +3,7 @@
 // header, a camt.053 statement's <Ntry> elements. An estimate: a quoted field with a line
 // break counts twice; the run's own reading stays the truth.
 import { createReadStream } from 'node:fs';
+import { countFileLines } from '../storage/files.ts';
 
 const ntryPattern = /<(?:[A-Za-z0-9_.-]+:)?Ntry[\s/>]/g;
 const carryChars = 64;
@@ -10,21 +11,12 @@ const carryChars = 64;
 /** Rows in the file by its format; 0 when it cannot be read (the run then says why). */
 export async function countInputRows(filePath: string, format: 'csv' | 'camt053'): Promise<number> {
   try {
-    return format === 'csv' ? Math.max(0, (await countLines(filePath)) - 1) : await countNtry(filePath);
+    return format === 'csv' ? Math.max(0, (await countFileLines(filePath)) - 1) : await countNtry(filePath);
   } catch {
     return 0;
   }
 }
 
-async function countLines(filePath: string): Promise<number> {
-  let lines = 0;
-  let last = 0x0a;
-  for await (const chunk of createReadStream(filePath, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
-    for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) lines += 1;
-    if (chunk.length > 0) last = chunk[chunk.length - 1] as number;
-  }
-  return last === 0x0a ? lines : lines + 1;
-}
 
 async function countNtry(filePath: string): Promise<number> {
   let count = 0;

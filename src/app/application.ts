@@ -19,6 +19,7 @@ import { logProgress, terminalProgress } from '../observability/progress-stderr.
 import { buildApp, type BuildOptions } from './http.ts';
 import type { LeaderWork } from './leader.ts';
 import { startSchedulers } from './schedulers.ts';
+import { sleepMs } from '../sleep.ts';
 
 export type Application = {
   readonly config: Config;
@@ -113,7 +114,8 @@ async function projectOnce(application: Application, options: ProjectOptions): P
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   }
-  const progress = options.progress === 'none' ? null : await projectorProgress(application, log, options.progress);
+  const progress = options.progress === 'none' ? null
+    : await projectorProgress(application, log, options.progress, controller.signal);
   try {
     return await runProjector({
       pool: db.pool, consumer, topics: config.topics, follow: options.follow, signal: controller.signal, trustedKeys,
@@ -146,13 +148,18 @@ async function projectOnce(application: Application, options: ProjectOptions): P
  * watermark. The service's log line also names the lag per partition.
  */
 async function projectorProgress(
-  application: Application, log: Awaited<ReturnType<typeof openLog>>, mode: 'terminal' | 'log',
+  application: Application, log: Awaited<ReturnType<typeof openLog>>, mode: 'terminal' | 'log', signal: AbortSignal,
 ): Promise<((report: ProgressReport) => void) & { finish(): void } | null> {
   const lag = new Map<string, number>();
   const sink = mode === 'terminal' ? terminalProgress('projecting', 'messages')
     : logProgress('projecting', 'messages', () => ({ lag: Object.fromEntries([...lag.entries()].sort()) }));
   if (sink === null) return null;
-  for (const [partition, behind] of await lagAtStart(application, log)) lag.set(partition, behind);
+  // The total is a nicety: a stop (the signal) or a slow broker never waits for it.
+  const settled = new AbortController();
+  const atStart = await Promise.race([lagAtStart(application, log),
+    sleepMs(lagAtStartWaitMs, AbortSignal.any([signal, settled.signal])).then(() => new Map<string, number>())]);
+  settled.abort(); // the wait's timer, when the offsets came first
+  for (const [partition, behind] of atStart) lag.set(partition, behind);
   let done = 0;
   const totalNow = () => done + [...lag.values()].reduce((sum, n) => sum + n, 0);
   sink.update(0, totalNow());
@@ -162,6 +169,8 @@ async function projectorProgress(
     sink.update(done, totalNow());
   }, { finish: () => sink.finish() });
 }
+
+const lagAtStartWaitMs = 5_000;
 
 /** Per partition, how far the log runs ahead of the journal; empty when the log cannot say (the total is then learnt batch by batch). */
 async function lagAtStart(application: Application, log: Awaited<ReturnType<typeof openLog>>): Promise<Map<string, number>> {

@@ -17,15 +17,15 @@ import { limits } from '../src/limits.ts';
 import { orderingKey } from '../src/log/keys.ts';
 import { partitionForKey } from '../src/log/partitioner.ts';
 import type { LogMessage } from '../src/log/types.ts';
-import type { PostedEvent } from '../src/ledger/project.ts';
 import { approvalKeys } from '../src/ledger/approval.ts';
 import { genesisHash } from '../src/ledger/entry.ts';
 import type { Pool } from '../src/db/database.ts';
 import { sendCopy } from '../src/db/copy.ts';
 import {
-  batchWorkMem, decideBatch, stageStates, type DecisionPath, type DecisionSources, type PartitionHead, type StateSlot,
+  batchWorkMem, decideBatch, stageStates, type DecisionPath, type PartitionHead,
 } from '../src/projector/project-batch.ts';
 import { decideBatchHot, stageStatesHot } from '../src/projector/hot-path.ts';
+import { MemoryDecisionSources } from '../src/projector/memory-sources.ts';
 import { backendCpuUs, benchTrustedKeys, copyOut, nowMs, projectorConnections } from './support.ts';
 
 export type Floor = { ms: number; cpuUsPerEvent: number; heapBytesPerEvent?: number };
@@ -49,23 +49,8 @@ export async function decisionFloor(
     const messages = byPartition[partition] as LogMessage[];
     messages.push({ topic, partition, offset: messages.length, key, value, headers: [], timestampMs: 1_790_000_000_000 });
   }
-  const posted = new Map<string, PostedEvent>();
-  const states = new Map<string, { state: StateSlot['state']; version: number }>();
-  const sources: DecisionSources = {
-    closedPeriods: async () => new Set(),
-    async postedEvents(eventIds, into) {
-      for (const id of eventIds) {
-        const event = posted.get(id);
-        if (event !== undefined) into.set(id, event);
-      }
-    },
-    async states(keys, into) {
-      for (const key of keys) {
-        const slot = states.get(key);
-        if (slot !== undefined) into.set(key, { ...slot, dirty: false });
-      }
-    },
-  };
+  const memory = new MemoryDecisionSources();
+  const { sources } = memory;
   const keys = approvalKeys(benchTrustedKeys);
   const heads: PartitionHead[] = byPartition.map(() => ({ nextOffset: 0, chainSeq: 0, chainHead: genesisHash }));
   const allocation = new HeapAllocation();
@@ -89,10 +74,7 @@ export async function decisionFloor(
       for (const copy of [writes.raw, writes.entries, writes.lines, writes.quarantine, writes.duplicates]) {
         copy.discard();
       }
-      for (const [key, slot] of writes.states) {
-        if (slot.dirty) states.set(key, { state: slot.state, version: slot.version + 1 });
-      }
-      for (const [id, event] of writes.posted) posted.set(id, event);
+      memory.apply(writes);
       heads[partition] = writes.head;
     }
   }

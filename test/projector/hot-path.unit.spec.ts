@@ -12,7 +12,6 @@ import { StagedCopy, type CopyColumn } from '../../src/db/copy.ts';
 import { eventTypes, generateEventStreamWithExpectations } from '../../src/generator/index.ts';
 import { approvalKeys } from '../../src/ledger/approval.ts';
 import { genesisHash } from '../../src/ledger/entry.ts';
-import type { PostedEvent } from '../../src/ledger/project.ts';
 import { rejectionReasons } from '../../src/ledger/rejections.ts';
 import { orderingKey } from '../../src/log/keys.ts';
 import { partitionForKey } from '../../src/log/partitioner.ts';
@@ -20,8 +19,9 @@ import type { LogMessage } from '../../src/log/types.ts';
 import { decideBatchHot, handedToDefiningCode, stageStatesHot } from '../../src/projector/hot-path.ts';
 import { generateEventStream } from '../../src/generator/index.ts';
 import {
-  decideBatch, stageStates, type BatchWrites, type DecisionSources, type PartitionHead, type StateSlot,
+  decideBatch, stageStates, type BatchWrites, type PartitionHead,
 } from '../../src/projector/project-batch.ts';
+import { MemoryDecisionSources } from '../../src/projector/memory-sources.ts';
 import { testApprover, testTrustedKeys } from '../support/keys.ts';
 
 const topic = 'marketplace.events';
@@ -46,23 +46,8 @@ async function run(lines: readonly string[], decide: Decide, hot: boolean, close
       headers: messages.length % 97 === 0 ? [{ key: 'trace', value: Buffer.from('t') }] : [], timestampMs: 1_790_000_000_000,
     });
   }
-  const posted = new Map<string, PostedEvent>();
-  const states = new Map<string, { state: StateSlot['state']; version: number }>();
-  const sources: DecisionSources = {
-    closedPeriods: async () => new Set(closed),
-    async postedEvents(eventIds, into) {
-      for (const id of eventIds) {
-        const event = posted.get(id);
-        if (event !== undefined) into.set(id, event);
-      }
-    },
-    async states(stateKeys, into) {
-      for (const key of stateKeys) {
-        const slot = states.get(key);
-        if (slot !== undefined) into.set(key, { ...slot, dirty: false });
-      }
-    },
-  };
+  const memory = new MemoryDecisionSources(closed);
+  const { sources } = memory;
   const tables = new Map<string, Buffer[]>();
   const keep = (name: string, bytes: Buffer) => tables.set(name, [...(tables.get(name) ?? []), bytes]);
   const heads: PartitionHead[] = byPartition.map(() => ({ nextOffset: 0, chainSeq: 0, chainHead: genesisHash }));
@@ -97,11 +82,8 @@ async function run(lines: readonly string[], decide: Decide, hot: boolean, close
         staged.created.discard();
         changed.discard();
       }
-      for (const [key, slot] of writes.states) {
-        if (slot.dirty) states.set(key, { state: slot.state, version: slot.version + 1 });
-      }
-      for (const [id, event] of writes.posted) {
-        posted.set(id, event);
+      memory.apply(writes);
+      for (const event of writes.posted.values()) {
         if (event.position.partition === partition && event.position.offset >= head.nextOffset) {
           const message = messages[event.position.offset - head.nextOffset] as LogMessage;
           types.add((JSON.parse(message.value!.toString('utf8')) as { type: string }).type);

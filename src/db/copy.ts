@@ -199,6 +199,17 @@ export class StagedCopy {
     this.column += 1;
   }
 
+  /**
+   * A bytea given as a binary string, a byte per character (a digest as crypto.hash writes
+   * it with the 'latin1' encoding: 48 bytes of heap where a Buffer took about 230).
+   */
+  binaryString(value: string): void {
+    const column = this.columns[this.column];
+    if (column?.[1] !== 'bytea') invariantFailed(`${this.table}: binaryString() fills a bytea`);
+    this.writer.binaryStringField(value);
+    this.column += 1;
+  }
+
   /** A uuid given as its 16 bytes. */
   uuidBytes(value: Buffer): void {
     const column = this.columns[this.column];
@@ -423,6 +434,20 @@ class BinaryRowWriter {
     } else {
       this.at += value.copy(this.buffer, this.at);
     }
+  }
+
+  binaryStringField(value: string): void {
+    const length = value.length;
+    this.reserve(4 + length);
+    this.at = this.buffer.writeInt32BE(length, this.at);
+    const buffer = this.buffer;
+    let at = this.at;
+    for (let index = 0; index < length; index += 1) {
+      const code = value.charCodeAt(index);
+      if (code > 0xff) invariantFailed('a binary string holds a byte per character');
+      buffer[at++] = code;
+    }
+    this.at = at;
   }
 
   timestampMicros(micros: number): void {

@@ -28,8 +28,14 @@ export function fromMinor(currency: CurrencyCode, minor: bigint): Money {
   return { currency, minor } as Money;
 }
 
+/**
+ * One zero per currency, shared: amounts are never changed in place (Money is readonly),
+ * and the projector met a fresh zero several times an event.
+ */
+const zeros: Record<CurrencyCode, Money> = { USD: fromMinor('USD', 0n), CAD: fromMinor('CAD', 0n) };
+
 export function zero(currency: CurrencyCode): Money {
-  return fromMinor(currency, 0n);
+  return zeros[currency] ?? fromMinor(currency, 0n);
 }
 
 export type AmountParse =
@@ -87,13 +93,17 @@ function assertSameCurrency(a: Money, b: Money): void {
   }
 }
 
+// Adding or taking away zero gives back the amount itself (it is immutable): no new value.
 export function add(a: Money, b: Money): Money {
   assertSameCurrency(a, b);
+  if (b.minor === 0n) return a;
+  if (a.minor === 0n) return b;
   return fromMinor(a.currency, a.minor + b.minor);
 }
 
 export function subtract(a: Money, b: Money): Money {
   assertSameCurrency(a, b);
+  if (b.minor === 0n) return a;
   return fromMinor(a.currency, a.minor - b.minor);
 }
 

@@ -69,24 +69,40 @@ export function decide(event: LedgerEvent, view: StateView): Decision {
 function posted(
   rule: string, subject: Subject, lines: Line[], changes: Array<[string, RefState]>,
 ): Posting {
-  const defined: Subject = {};
+  // Each rule hands over arrays and objects of its own: zero lines are dropped in place,
+  // and the subject is copied only when it has a member to leave out.
+  let kept = 0;
+  for (let index = 0; index < lines.length; index += 1) {
+    const l = lines[index] as Line;
+    if (!isZero(l.amount)) lines[kept++] = l;
+  }
+  lines.length = kept;
+  return { kind: 'posted', rule, ruleVersion, lines, subject: definedMembers(subject), changes };
+}
+
+function definedMembers(subject: Subject): Subject {
   // for-in, not Object.entries: the projector posts an entry per event, and the pairs were garbage.
   for (const name in subject) {
-    const value = (subject as Record<string, string | undefined>)[name];
-    if (value !== undefined) (defined as Record<string, string>)[name] = value;
+    if ((subject as Record<string, string | undefined>)[name] !== undefined) continue;
+    const defined: Subject = {};
+    for (const member in subject) {
+      const value = (subject as Record<string, string | undefined>)[member];
+      if (value !== undefined) (defined as Record<string, string>)[member] = value;
+    }
+    return defined;
   }
-  return {
-    kind: 'posted', rule, ruleVersion, lines: lines.filter((l) => !isZero(l.amount)), subject: defined, changes,
-  };
+  return subject;
 }
 
 function line(account: string, side: Side, amount: Money, dims: Dims = {}): Line {
   return { account, side, amount, dims };
 }
 
-function pick(source: Partial<Record<Dimension, unknown>>, ...names: Dimension[]): Dims {
+/** The event's own values of one or two dimensions (fixed arity: a rest array per call was garbage). */
+function pick(source: Partial<Record<Dimension, unknown>>, first: Dimension, second?: Dimension): Dims {
   const dims: Dims = {};
-  for (const name of names) dims[name] = source[name] as string;
+  dims[first] = source[first] as string;
+  if (second !== undefined) dims[second] = source[second] as string;
   return dims;
 }
 
@@ -133,12 +149,15 @@ function decideCaptured(d: CapturedData, view: StateView): Decision {
     }
   }
   const ownerShare = subtract(d.rental_amount, d.commission);
+  // Lines share equal dims (read only once built): an object fewer per line.
+  const processor = pick(d, 'processor');
+  const deferred = pick(d, 'rental_id', 'market');
   const lines = [
-    line('1100', 'debit', subtract(d.total, d.processor_fee), pick(d, 'processor')),
-    line('5000', 'debit', d.processor_fee, pick(d, 'processor')),
-    line('2300', 'credit', d.commission, pick(d, 'rental_id', 'market')),
-    line('2310', 'credit', d.service_fee, pick(d, 'rental_id', 'market')),
-    line('2320', 'credit', d.protection_fee, pick(d, 'rental_id', 'market')),
+    line('1100', 'debit', subtract(d.total, d.processor_fee), processor),
+    line('5000', 'debit', d.processor_fee, processor),
+    line('2300', 'credit', d.commission, deferred),
+    line('2310', 'credit', d.service_fee, deferred),
+    line('2320', 'credit', d.protection_fee, deferred),
     line('2000', 'credit', ownerShare, pick(d, 'owner_id', 'rental_id')),
     line('2200', 'credit', d.tax, pick(d, 'market')),
     line('2100', 'credit', d.deposit, pick(d, 'driver_id', 'rental_id')),
@@ -201,15 +220,17 @@ function decideClosed(type: string, d: ClosedData, view: StateView): Decision {
   const currenciesInOrder = (Object.keys(rental.open) as CurrencyCode[]).sort();
   for (const currency of currenciesInOrder) {
     const open = rental.open[currency] as OpenAmounts;
+    const deferred = pick(d, 'rental_id', 'market');
+    const market = pick(d, 'market');
     lines.push(
-      line('2300', 'debit', open.commission, pick(d, 'rental_id', 'market')),
-      line('4000', 'credit', open.commission, pick(d, 'market')),
-      line('2310', 'debit', open.service_fee, pick(d, 'rental_id', 'market')),
-      line('4010', 'credit', open.service_fee, pick(d, 'market')),
-      line('2320', 'debit', open.protection_fee, pick(d, 'rental_id', 'market')),
-      line('4020', 'credit', open.protection_fee, pick(d, 'market')),
-      ...ownerPendingToPayable(open.owner_pending, d),
+      line('2300', 'debit', open.commission, deferred),
+      line('4000', 'credit', open.commission, market),
+      line('2310', 'debit', open.service_fee, deferred),
+      line('4010', 'credit', open.service_fee, market),
+      line('2320', 'debit', open.protection_fee, deferred),
+      line('4020', 'credit', open.protection_fee, market),
     );
+    ownerPendingToPayable(lines, open.owner_pending, d);
   }
   const open: RentalState['open'] = {};
   for (const currency of currenciesInOrder) open[currency] = zeroOpen(currency);
@@ -222,11 +243,11 @@ function decideClosed(type: string, d: ClosedData, view: StateView): Decision {
  * of the owner's share than was captured (rounding of partial refunds): a line's amount is
  * positive, so the same movement is then 2000 credit |op| / 2010 debit |op|.
  */
-function ownerPendingToPayable(op: Money, d: ClosedData): Line[] {
+function ownerPendingToPayable(lines: Line[], op: Money, d: ClosedData): void {
   const pending = pick(d, 'owner_id', 'rental_id');
   const payable = pick(d, 'owner_id');
-  if (!isNegative(op)) return [line('2000', 'debit', op, pending), line('2010', 'credit', op, payable)];
-  return [line('2000', 'credit', abs(op), pending), line('2010', 'debit', abs(op), payable)];
+  if (!isNegative(op)) lines.push(line('2000', 'debit', op, pending), line('2010', 'credit', op, payable));
+  else lines.push(line('2000', 'credit', abs(op), pending), line('2010', 'debit', abs(op), payable));
 }
 
 // ---- payment.refunded ------------------------------------------------------------------

@@ -49,7 +49,7 @@ export async function decideBatchHot(
   const { posted, states } = writes;
   const view = (key: string) => states.get(key)?.state;
   const postedEvent = (eventId: string) => posted.get(eventId);
-  const chain: ChainHead = { seq: headBefore.chainSeq, digest: Buffer.from(headBefore.chainHead, 'hex') };
+  const chain: ChainHead = { seq: headBefore.chainSeq, digest: Buffer.from(headBefore.chainHead, 'hex').toString('latin1') };
   const prepared: Prepared[] = [];
   const eventIds = new Set<string>();
   const refs = new Set<string>();
@@ -78,14 +78,15 @@ export async function decideBatchHot(
   prepared.length = 0;
   writes.head.nextOffset = headBefore.nextOffset + messages.length;
   writes.head.chainSeq = chain.seq;
-  writes.head.chainHead = chain.digest.toString('hex');
+  writes.head.chainHead = Buffer.from(chain.digest, 'latin1').toString('hex');
   return writes;
 }
 
 /** As in decideBatch: a parsed message lives only until its rows are encoded. */
 const decideChunkMessages = 500;
 
-type ChainHead = { seq: number; digest: Buffer };
+/** The chain's head; its digest as a binary string, a byte per character (JsonBytes.sha256Binary). */
+type ChainHead = { seq: number; digest: string };
 
 // ---- reading a message -------------------------------------------------------------------
 
@@ -404,7 +405,7 @@ function applyOutcomeHot(
   s.byte(0x5b);
   s.unsigned(entryHashVersion);
   s.ascii(',"');
-  s.hex(chain.digest);
+  s.hexOfBinary(chain.digest);
   s.ascii('",');
   s.unsigned(chainSeq);
   s.byte(0x2c); s.string(entryId);
@@ -447,7 +448,7 @@ function applyOutcomeHot(
     s.ascii('}]');
   }
   s.ascii(']]');
-  const hash = s.sha256();
+  const hash = s.sha256Binary();
 
   const micros = postgresMicros(effectiveAt);
   const days = bookedDays(bookedPeriod);
@@ -460,7 +461,7 @@ function applyOutcomeHot(
   r.value(late); r.value(posting.rule); r.value(posting.ruleVersion); r.value(envelope.payloadSha256);
   r.value(subject.currency ?? null); r.value(subject.market ?? null);
   r.value(subject.owner_id ?? null); r.value(subject.rental_id ?? null);
-  r.bytes(chain.digest); r.bytes(hash); r.value(lines.length);
+  r.binaryString(chain.digest); r.binaryString(hash); r.value(lines.length);
   const out = writes.lines;
   for (let index = 0; index < lines.length; index += 1) {
     const l = lines[index] as Line;
@@ -555,11 +556,11 @@ function periodOf(effectiveAt: string): string {
   return lastPeriodOf;
 }
 
-/** entry.ts entryIdFor, as its 16 bytes. */
+/** entry.ts entryIdFor, as its 16 bytes, in a buffer reused for the next entry. */
 function entryIdBytes(topic: string, partition: number, offset: number): Buffer {
   invariant(Number.isInteger(partition) && partition >= 0 && partition < 2 ** 16, 'partition fits 16 bits');
   invariant(Number.isSafeInteger(offset) && offset >= 0 && offset < 2 ** 48, 'offset fits 48 bits');
-  const bytes = Buffer.allocUnsafe(16);
+  const bytes = entryIdScratch;
   const prefix = topicIdPrefix(topic);
   bytes[0] = prefix[0] as number; bytes[1] = prefix[1] as number; bytes[2] = prefix[2] as number; bytes[3] = prefix[3] as number;
   bytes.writeUInt16BE(partition, 4);
@@ -578,10 +579,13 @@ function entryIdBytes(topic: string, partition: number, offset: number): Buffer 
   s.unsigned(partition);
   s.byte(0x2f);
   s.unsigned(offset);
-  const digest = s.sha256();
-  bytes[13] = digest[0] as number; bytes[14] = digest[1] as number; bytes[15] = digest[2] as number;
+  const digest = s.sha256Binary();
+  bytes[13] = digest.charCodeAt(0); bytes[14] = digest.charCodeAt(1); bytes[15] = digest.charCodeAt(2);
   return bytes;
 }
+
+/** The entry being written's id: its rows copy the bytes before the next entry's are made. */
+const entryIdScratch = Buffer.alloc(16);
 
 const hexDigits = '0123456789abcdef';
 const uuidScratch = Buffer.alloc(36);

@@ -5,7 +5,7 @@
 // read again. The pure decisions come from src/ledger; this file only gathers and writes.
 import { invariant } from '../errors.ts';
 import type { ApprovalKeys } from '../ledger/approval.ts';
-import { sha256 } from '../ledger/canonical.ts';
+import { sha256Binary } from '../ledger/canonical.ts';
 import {
   bookingFor, entryIdFor, sealEntry, type JournalEntry, type LogPosition,
 } from '../ledger/entry.ts';
@@ -278,7 +278,7 @@ export function writeRawRow(raw: StagedCopy, message: LogMessage, outcome: Messa
   raw.value(message.key); raw.value(message.value);
   raw.value(message.headers.length === 0 ? noHeaders : JSON.stringify(message.headers.map(headerJson)));
   raw.millis(message.timestampMs);
-  raw.value(sha256(message.value ?? noValue));
+  raw.binaryString(sha256Binary(message.value ?? noValue));
   raw.value(outcome);
 }
 

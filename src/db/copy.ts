@@ -473,9 +473,19 @@ class BinaryRowWriter {
       number = value;
     }
     const high = Math.floor(number / twoTo32);
-    this.buffer.writeInt32BE(high, this.at);
-    this.buffer.writeUInt32BE(number - high * twoTo32, this.at + 4);
-    this.at += 8;
+    const low = number - high * twoTo32;
+    // Byte by byte: a double past 2^31 passed to writeUInt32BE was boxed, a heap number per field.
+    const buffer = this.buffer;
+    const at = this.at;
+    buffer[at] = (high >> 24) & 0xff;
+    buffer[at + 1] = (high >> 16) & 0xff;
+    buffer[at + 2] = (high >> 8) & 0xff;
+    buffer[at + 3] = high & 0xff;
+    buffer[at + 4] = (low >>> 24) & 0xff;
+    buffer[at + 5] = (low >>> 16) & 0xff;
+    buffer[at + 6] = (low >>> 8) & 0xff;
+    buffer[at + 7] = low & 0xff;
+    this.at = at + 8;
   }
 
   /**

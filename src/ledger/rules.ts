@@ -121,14 +121,31 @@ function getPayment(view: StateView, paymentId: string): PaymentState | undefine
   return view(refKey('payment', paymentId)) as PaymentState | undefined;
 }
 
+/**
+ * Nothing refunded, nothing open: one frozen value per currency, shared by every state that
+ * starts from it (states are never changed in place; the rules copy what they change).
+ */
+const zeroPartsByCurrency = new Map<CurrencyCode, RefundableParts>();
+const zeroOpenByCurrency = new Map<CurrencyCode, OpenAmounts>();
+
 function zeroParts(currency: CurrencyCode): RefundableParts {
-  const z = zero(currency);
-  return { rental_amount: z, commission: z, protection_fee: z, service_fee: z, tax: z };
+  let parts = zeroPartsByCurrency.get(currency);
+  if (parts === undefined) {
+    const z = zero(currency);
+    parts = Object.freeze({ rental_amount: z, commission: z, protection_fee: z, service_fee: z, tax: z });
+    zeroPartsByCurrency.set(currency, parts);
+  }
+  return parts;
 }
 
 function zeroOpen(currency: CurrencyCode): OpenAmounts {
-  const z = zero(currency);
-  return { commission: z, service_fee: z, protection_fee: z, owner_pending: z };
+  let open = zeroOpenByCurrency.get(currency);
+  if (open === undefined) {
+    const z = zero(currency);
+    open = Object.freeze({ commission: z, service_fee: z, protection_fee: z, owner_pending: z });
+    zeroOpenByCurrency.set(currency, open);
+  }
+  return open;
 }
 
 // ---- payment.captured ------------------------------------------------------------------
@@ -165,7 +182,7 @@ function decideCaptured(d: CapturedData, view: StateView): Decision {
   const subject = { currency: d.currency, market: d.market, owner_id: d.owner_id, rental_id: d.rental_id };
   return posted('payment.captured', subject, lines, [
     [refKey('payment', d.payment_id), paymentAfterCapture(d)],
-    [refKey('rental', d.rental_id), rentalAfterCapture(rental, d)],
+    [refKey('rental', d.rental_id), rentalAfterCapture(rental, d, ownerShare)],
   ]);
 }
 
@@ -181,25 +198,28 @@ function paymentAfterCapture(d: CapturedData): PaymentState {
   };
 }
 
-function rentalAfterCapture(rental: RentalState | undefined, d: CapturedData): RentalState {
-  const base: RentalState = rental ?? {
-    kind: 'rental', status: 'open', owner_id: d.owner_id, driver_id: d.driver_id,
-    market: d.market, processor: d.processor, currency: d.currency, open: {}, deposits: {},
+function rentalAfterCapture(rental: RentalState | undefined, d: CapturedData, ownerShare: Money): RentalState {
+  const open = rental?.open[d.currency] ?? zeroOpen(d.currency);
+  const nextOpen: OpenAmounts = {
+    commission: add(open.commission, d.commission),
+    service_fee: add(open.service_fee, d.service_fee),
+    protection_fee: add(open.protection_fee, d.protection_fee),
+    owner_pending: add(open.owner_pending, ownerShare),
   };
-  const open = base.open[d.currency] ?? zeroOpen(d.currency);
-  const deposits = base.deposits[d.currency] ?? { captured: zero(d.currency), used: zero(d.currency) };
+  if (rental === undefined) {
+    // A rental's first capture: its state made once, not made and then copied.
+    return {
+      kind: 'rental', status: 'open', owner_id: d.owner_id, driver_id: d.driver_id,
+      market: d.market, processor: d.processor, currency: d.currency,
+      open: { [d.currency]: nextOpen },
+      deposits: { [d.currency]: { captured: d.deposit, used: zero(d.currency) } },
+    };
+  }
+  const deposits = rental.deposits[d.currency] ?? { captured: zero(d.currency), used: zero(d.currency) };
   return {
-    ...base,
-    open: {
-      ...base.open,
-      [d.currency]: {
-        commission: add(open.commission, d.commission),
-        service_fee: add(open.service_fee, d.service_fee),
-        protection_fee: add(open.protection_fee, d.protection_fee),
-        owner_pending: add(open.owner_pending, subtract(d.rental_amount, d.commission)),
-      },
-    },
-    deposits: { ...base.deposits, [d.currency]: { ...deposits, captured: add(deposits.captured, d.deposit) } },
+    ...rental,
+    open: { ...rental.open, [d.currency]: nextOpen },
+    deposits: { ...rental.deposits, [d.currency]: { ...deposits, captured: add(deposits.captured, d.deposit) } },
   };
 }
 

@@ -71,8 +71,24 @@ export type RefState = RentalState | PaymentState | DisputeState | PayoutState |
 export type RefKind = RefState['kind'];
 
 export function refKey(kind: RefKind, id: string): string {
-  return `${kind}:${id}`;
+  // A decision asks for the same two or three keys several times (the lookups, the rules,
+  // the changes): the last few made are given again, the same string, not a new one each time.
+  for (let index = 0; index < recentKeysMax; index += 1) {
+    if (recentIds[index] === id && recentKinds[index] === kind) return recentKeys[index] as string;
+  }
+  const key = `${kind}:${id}`;
+  recentKinds[recentNext] = kind;
+  recentIds[recentNext] = id;
+  recentKeys[recentNext] = key;
+  recentNext = (recentNext + 1) % recentKeysMax;
+  return key;
 }
+
+const recentKeysMax = 8;
+const recentKinds: string[] = new Array<string>(recentKeysMax).fill('');
+const recentIds: string[] = new Array<string>(recentKeysMax).fill('');
+const recentKeys: string[] = new Array<string>(recentKeysMax).fill('');
+let recentNext = 0;
 
 /** Read access to the state as of just before the event being decided. */
 export type StateView = (key: string) => RefState | undefined;

@@ -1,38 +1,38 @@
 // The projector's hot path: the same decisions and the same bytes as the defining code
 // (ledger/envelope.ts readEnvelope, ledger/events.ts validateData, ledger/entry.ts
 // sealEntry, project-batch.ts applyOutcome and stageStates), built for the loop that runs
-// once per event. Canonical JSON and the entry hash's input are written straight into a
-// reused buffer and hashed from it; amounts are read as integers of minor units without
-// regular expressions; rows go into the COPY buffers from the parsed values. Whatever is
+// once per event. Messages are read from their bytes (message-bytes.ts); canonical JSON
+// and the entry hash's input are written straight into a reused buffer and hashed from
+// it; rows go into the COPY buffers from the parsed values. Whatever is
 // not the common case (a message that will be refused, an adjustment, an unusual field)
 // takes the defining code, so each rejection keeps its exact reason and message.
 // test/projector/hot-path.unit.spec.ts holds both paths byte for byte equal.
 import { invariant } from '../errors.ts';
 import type { ApprovalKeys } from '../ledger/approval.ts';
-import { assertLinesValid, bookingFor, carriesExactly, entryHashVersion, topicIdPrefix } from '../ledger/entry.ts';
-import { accountByCode } from '../ledger/chart.ts';
 import {
-  isEventType, normalizeTimestamp, readEnvelope, uuidPattern, type Envelope, type EventType,
-} from '../ledger/envelope.ts';
-import { checkArithmetic, fieldSpecs, validateData, type DataResult, type LedgerEvent } from '../ledger/events.ts';
-import { currencies, fromMinor, type CurrencyCode } from '../ledger/money.ts';
-import { decideMessage, refsOfPrepared, type MessageOutcome, type Prepared } from '../ledger/project.ts';
+  assertLinesValid, bookingFor, carriesExactly, entryHashVersion, entryIdFor, topicIdPrefix, type LogPosition,
+} from '../ledger/entry.ts';
+import { accountByCode } from '../ledger/chart.ts';
+import { currencies, type CurrencyCode } from '../ledger/money.ts';
+import {
+  decideMessage, prepareMessage, refsOfPrepared, type MessageOutcome, type PostedEvent, type Prepared,
+} from '../ledger/project.ts';
 import type { Line } from '../ledger/rules.ts';
 import { limits } from '../limits.ts';
 import type { LogMessage } from '../log/types.ts';
 import { postgresEpochMs, StagedCopy } from '../db/copy.ts';
-import { JsonBytes, NotWritable } from './json-bytes.ts';
+import { JsonBytes } from './json-bytes.ts';
+import { readMessageBytes } from './message-bytes.ts';
 import {
   newBatchWrites, writeDuplicateRow, writeQuarantineRow, writeRawRow, type BatchWrites, type DecisionSources,
   type PartitionHead, type StateSlot,
 } from './project-batch.ts';
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /**
- * Messages this thread handed to the defining code, by step: the equality test checks the
+ * Messages this thread handed to the defining code to read: the equality test checks the
  * hot path really reads the common case itself (else equality would prove nothing).
  */
-export const handedToDefiningCode = { envelopes: 0, data: 0 };
+export const handedToDefiningCode = { messages: 0 };
 
 /** One scratch buffer per thread: a message is prepared, or an entry sealed, one at a time. */
 const scratch = new JsonBytes();
@@ -51,23 +51,26 @@ export async function decideBatchHot(
   const postedEvent = (eventId: string) => posted.get(eventId);
   const chain: ChainHead = { seq: headBefore.chainSeq, digest: Buffer.from(headBefore.chainHead, 'hex').toString('latin1') };
   const prepared: Prepared[] = [];
-  const eventIds = new Set<string>();
-  const refs = new Set<string>();
   for (let start = 0; start < messages.length; start += decideChunkMessages) {
     const end = Math.min(start + decideChunkMessages, messages.length);
     prepared.length = 0;
-    eventIds.clear();
-    refs.clear();
+    // What to look up, in arrays rather than sets: a set's table grew again every chunk.
+    // A name asked twice is harmless (the lookups are `= ANY(…)`).
+    let eventIdCount = 0;
+    let refCount = 0;
     for (let index = start; index < end; index += 1) {
       const p = prepareMessageHot((messages[index] as LogMessage).value);
       prepared.push(p);
-      if (p.kind === 'envelope' && !posted.has(p.envelope.eventId)) eventIds.add(p.envelope.eventId);
+      if (p.kind === 'envelope' && !posted.has(p.envelope.eventId)) lookupEventIds[eventIdCount++] = p.envelope.eventId;
       const keys = refsOfPrepared(p);
-      for (let k = 0; k < keys.length; k += 1) if (!states.has(keys[k] as string)) refs.add(keys[k] as string);
+      for (let k = 0; k < keys.length; k += 1) if (!states.has(keys[k] as string)) lookupRefs[refCount++] = keys[k] as string;
     }
+    // Copied before the first await: another batch on this thread may fill the arrays meanwhile.
+    const eventIds = lookupEventIds.slice(0, eventIdCount);
+    const refs = lookupRefs.slice(0, refCount);
     // What this batch posted or changed so far is already in the maps, and newer than the database.
-    await sources.postedEvents([...eventIds], posted);
-    await sources.states([...refs], states);
+    await sources.postedEvents(eventIds, posted);
+    await sources.states(refs, states);
     for (let index = start; index < end; index += 1) {
       const message = messages[index] as LogMessage;
       invariant(message.offset === headBefore.nextOffset + index, 'a batch holds consecutive offsets');
@@ -84,149 +87,22 @@ export async function decideBatchHot(
 
 /** As in decideBatch: a parsed message lives only until its rows are encoded. */
 const decideChunkMessages = 500;
+/** Lookups being gathered, reused from chunk to chunk (bounded by a chunk's messages and their refs). */
+const lookupEventIds: string[] = [];
+const lookupRefs: string[] = [];
 
 /** The chain's head; its digest as a binary string, a byte per character (JsonBytes.sha256Binary). */
 type ChainHead = { seq: number; digest: string };
 
 // ---- reading a message -------------------------------------------------------------------
 
-/** prepareMessage (ledger/project.ts), on the hot path. */
+/** prepareMessage (ledger/project.ts), on the hot path (message-bytes.ts). */
 export function prepareMessageHot(value: Buffer | null): Prepared {
-  const envelope = readEnvelopeHot(value);
-  if (envelope === null) {
-    handedToDefiningCode.envelopes += 1;
-    const read = readEnvelope(value);
-    if (!read.ok) return { kind: 'unreadable', rejection: read.rejection };
-    return { kind: 'envelope', envelope: read.envelope, data: validateData(read.envelope) };
-  }
-  return { kind: 'envelope', envelope, data: validateDataHot(envelope) };
+  const read = value === null ? null : readMessageBytes(value, scratch);
+  if (read !== null) return read;
+  handedToDefiningCode.messages += 1;
+  return prepareMessage(value);
 }
-
-/**
- * readEnvelope for a message it would accept, or null: then the defining reader decides
- * (it refuses the message with its reason, or reads something unusual this one leaves to it).
- */
-function readEnvelopeHot(value: Buffer | null): Envelope | null {
-  if (value === null || value.length > limits.messageBytesMax) return null;
-  let text: string;
-  let record: Record<string, unknown>;
-  try {
-    text = utf8Decoder.decode(value);
-    record = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-  if (record === null || typeof record !== 'object' || Array.isArray(record)) return null;
-  const { event_id: eventId, type, occurred_at: occurredAtGiven, producer, data, schema_version: version } = record;
-  if (typeof eventId !== 'string' || !uuidPattern.test(eventId)) return null;
-  if (typeof type !== 'string' || !isEventType(type)) return null;
-  if (typeof producer !== 'string' || producer.length === 0) return null;
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return null;
-  if (version !== 1 || !schemaVersionIsOne(text)) return null;
-  if (typeof occurredAtGiven !== 'string') return null;
-  const occurredAt = normalizedUtc(occurredAtGiven) ?? normalizeTimestamp(occurredAtGiven);
-  if (occurredAt === null) return null;
-  // The defining reader refuses what it cannot hash anywhere in the message: the members
-  // beside data are scalars here, or it decides.
-  for (const key in record) {
-    if (key === 'data') continue;
-    const member = record[key];
-    if (member !== null && typeof member === 'object') return null;
-    if (typeof member === 'number' && !Number.isFinite(member)) return null;
-  }
-  let payloadSha256: string;
-  try {
-    scratch.reset();
-    scratch.ascii('{"data":');
-    scratch.canonical(data, 1);
-    scratch.ascii(',"type":');
-    scratch.string(type);
-    scratch.byte(0x7d);
-    payloadSha256 = scratch.sha256Hex();
-  } catch (error) {
-    if (error instanceof NotWritable) return null;
-    throw error;
-  }
-  return {
-    eventId: eventId.toLowerCase(),
-    type,
-    occurredAt,
-    producer,
-    data: data as Record<string, unknown>,
-    payloadSha256,
-  };
-}
-
-const schemaVersionKey = '"schema_version"';
-
-/**
- * The top-level schema_version's token is `1` (envelope.ts checkSchemaVersion: JSON.parse
- * reads `1.0` as 1 too). Only when the key's text occurs once, as the defining reader's
- * own fast path; otherwise it decides.
- */
-function schemaVersionIsOne(text: string): boolean {
-  const first = text.indexOf(schemaVersionKey);
-  if (first === -1 || first !== text.lastIndexOf(schemaVersionKey)) return false;
-  let index = skipSpace(text, first + schemaVersionKey.length);
-  if (text.charCodeAt(index) !== 0x3a) return false;
-  index = skipSpace(text, index + 1);
-  if (text.charCodeAt(index) !== 0x31) return false;
-  const after = text.charCodeAt(index + 1);
-  return after === 0x2c || after === 0x7d || after === 0x20 || after === 0x09 || after === 0x0a || after === 0x0d;
-}
-
-function skipSpace(text: string, start: number): number {
-  let index = start;
-  for (;;) {
-    const code = text.charCodeAt(index);
-    if (code !== 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) return index;
-    index += 1;
-  }
-}
-
-const monthDaysMax = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const zeros = ['', '0', '00', '000', '0000', '00000', '000000'];
-
-/**
- * normalizeTimestamp (envelope.ts) of a UTC timestamp as producers write it,
- * `YYYY-MM-DDTHH:MM:SS[.f…]Z` with its fields in range, read without a regular
- * expression; null for anything else (normalizeTimestamp decides).
- */
-function normalizedUtc(value: string): string | null {
-  const length = value.length;
-  if (length < 20 || value.charCodeAt(length - 1) !== 0x5a) return null;
-  for (let index = 0; index < 19; index += 1) {
-    const code = value.charCodeAt(index);
-    const expected = utcShape.charCodeAt(index);
-    if (expected === 0x39) {
-      if (code < 0x30 || code > 0x39) return null;
-    } else if (code !== expected) {
-      return null;
-    }
-  }
-  let fraction = 0;
-  if (length > 20) {
-    if (value.charCodeAt(19) !== 0x2e) return null;
-    fraction = length - 21;
-    if (fraction < 1 || fraction > 9) return null;
-    for (let index = 20; index < length - 1; index += 1) {
-      const code = value.charCodeAt(index);
-      if (code < 0x30 || code > 0x39) return null;
-    }
-  }
-  const year = digits(value, 0, 4);
-  const month = digits(value, 5, 2);
-  const day = digits(value, 8, 2);
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > (monthDaysMax[month - 1] as number)) return null;
-  if (month === 2 && day === 29 && !((year % 4 === 0 && year % 100 !== 0) || year % 400 === 0)) return null;
-  if (digits(value, 11, 2) > 23 || digits(value, 14, 2) > 59 || digits(value, 17, 2) > 59) return null;
-  if (fraction === 6) return value;
-  if (fraction > 6) return `${value.slice(0, 26)}Z`;
-  if (fraction === 0) return `${value.slice(0, 19)}.000000Z`;
-  return `${value.slice(0, 20 + fraction)}${zeros[6 - fraction] as string}Z`;
-}
-
-const utcShape = '9999-99-99T99:99:99';
 
 function digits(text: string, start: number, count: number): number {
   let value = 0;
@@ -252,113 +128,6 @@ function postgresDaysOfPeriod(period: string): number {
   const year = digits(period, 0, 4);
   if (year < 100) return Number.NaN;
   return (Date.UTC(year, digits(period, 5, 2) - 1, 1) - postgresEpochMs) / 86_400_000;
-}
-
-// ---- validating the data -----------------------------------------------------------------
-
-/** Parsed amounts of the message being validated, by the field's place in its spec. */
-const parsedMinor = new Float64Array(32);
-
-/**
- * validateData (ledger/events.ts) for data it would accept, reading amounts as integers of
- * minor units; anything else (a field it would refuse, an adjustment, a date or period
- * field) is left to it. The amounts replace their strings in the parsed data itself (it
- * is this message's own, and already hashed); the defining code makes a copy.
- */
-function validateDataHot(envelope: Envelope): DataResult {
-  const type: EventType = envelope.type;
-  const spec = fieldSpecs[type];
-  const data = envelope.data as Record<string, unknown>;
-  if (type === 'adjustment.posted' || spec.length > parsedMinor.length) return validateDataDefining(envelope);
-  // Types without a currency (a rental's completion or cancellation) have no amounts either.
-  const currency = data.currency;
-  const hasCurrency = currency === 'USD' || currency === 'CAD';
-  if (!hasCurrency && currencyTypes.has(type)) return validateDataDefining(envelope);
-  const exponent = hasCurrency ? currencies[currency].exponent : 0;
-  for (let index = 0; index < spec.length; index += 1) {
-    const field = spec[index] as [string, string];
-    const name = field[0];
-    const kind = field[1];
-    const value = data[name];
-    switch (kind) {
-      case 'id':
-        if (typeof value !== 'string' || value.length === 0) return validateDataDefining(envelope);
-        break;
-      case 'text':
-        if (typeof value !== 'string') return validateDataDefining(envelope);
-        break;
-      case 'currency':
-        break; // read above
-      case 'amount':
-      case 'signed': {
-        const minor = typeof value === 'string' ? minorUnits(value, exponent, kind === 'signed') : Number.NaN;
-        if (Number.isNaN(minor)) return validateDataDefining(envelope);
-        parsedMinor[index] = minor;
-        break;
-      }
-      default:
-        return validateDataDefining(envelope);
-    }
-  }
-  for (let index = 0; index < spec.length; index += 1) {
-    const field = spec[index] as [string, string];
-    const kind = field[1];
-    if (kind === 'amount' || kind === 'signed') {
-      data[field[0]] = fromMinor(currency as CurrencyCode, BigInt(parsedMinor[index] as number));
-    }
-  }
-  const event = { type, data } as unknown as LedgerEvent;
-  const arithmetic = checkArithmetic(event);
-  if (arithmetic !== null) return { ok: false, rejection: arithmetic };
-  return { ok: true, event };
-}
-
-function validateDataDefining(envelope: Envelope): DataResult {
-  handedToDefiningCode.data += 1;
-  return validateData(envelope);
-}
-
-/** Event types whose data has a currency field. */
-const currencyTypes: ReadonlySet<EventType> = new Set((Object.keys(fieldSpecs) as EventType[])
-  .filter((type) => fieldSpecs[type].some(([, kind]) => kind === 'currency')));
-
-/** Digits of an amount read exactly as a double: fewer than 10^15, the ledger's largest amount. */
-const amountDigitsMax = 15;
-
-/**
- * money.ts parseAmount for an amount it accepts, as minor units; NaN for anything else
- * (it then gives the reason).
- */
-function minorUnits(value: string, exponent: number, allowNegative: boolean): number {
-  const length = value.length;
-  let index = 0;
-  const negative = allowNegative && value.charCodeAt(0) === 0x2d;
-  if (negative) index = 1;
-  let minor = 0;
-  let digitsSeen = 0;
-  let wholeDigits = 0;
-  for (; index < length; index += 1) {
-    const code = value.charCodeAt(index);
-    if (code === 0x2e) break;
-    if (code < 0x30 || code > 0x39) return Number.NaN;
-    minor = minor * 10 + (code - 0x30);
-    wholeDigits += 1;
-  }
-  if (wholeDigits === 0) return Number.NaN;
-  digitsSeen = wholeDigits;
-  let fractionDigits = 0;
-  if (index < length) {
-    for (index += 1; index < length; index += 1) {
-      const code = value.charCodeAt(index);
-      if (code < 0x30 || code > 0x39) return Number.NaN;
-      minor = minor * 10 + (code - 0x30);
-      fractionDigits += 1;
-    }
-    if (fractionDigits === 0 || fractionDigits > exponent) return Number.NaN;
-  }
-  for (let pad = fractionDigits; pad < exponent; pad += 1) minor *= 10;
-  if (digitsSeen + exponent > amountDigitsMax) return Number.NaN;
-  return negative ? -minor : minor;
 }
 
 // ---- writing the outcome -----------------------------------------------------------------
@@ -394,9 +163,8 @@ function applyOutcomeHot(
     late = booking.late;
   }
   const idBytes = entryIdBytes(topic, partition, offset);
-  const entryId = uuidText(idBytes);
   const lines = posting.lines;
-  if (!linesValid(lines)) assertLinesValid(entryId, lines); // it throws, naming what is wrong
+  if (!linesValid(lines)) assertLinesValid(uuidText(idBytes), lines); // it throws, naming what is wrong
   const chainSeq = chain.seq + 1;
 
   // entry.ts entryHashInput, format version 1, written directly.
@@ -408,7 +176,7 @@ function applyOutcomeHot(
   s.hexOfBinary(chain.digest);
   s.ascii('",');
   s.unsigned(chainSeq);
-  s.byte(0x2c); s.string(entryId);
+  s.byte(0x2c); uuidString(s, idBytes);
   s.byte(0x2c); s.string(envelope.eventId);
   s.byte(0x2c); s.string(envelope.type);
   s.byte(0x2c); s.string(topic);
@@ -479,14 +247,33 @@ function applyOutcomeHot(
   chain.seq = chainSeq;
   chain.digest = hash;
   writes.counts.posted += 1;
-  const position = { topic, partition, offset };
-  writes.posted.set(envelope.eventId, { payloadSha256: envelope.payloadSha256, entryId, position });
+  writes.posted.set(envelope.eventId, new PostedHere(envelope.payloadSha256, message));
   const changes = posting.changes;
   for (let index = 0; index < changes.length; index += 1) {
     const change = changes[index] as [string, StateSlot['state']];
     const key = change[0];
     const state = change[1];
-    writes.states.set(key, { state, version: writes.states.get(key)?.version ?? 0, dirty: true });
+    // The slot this batch read or made is its own (the sources make a new one per key): changed in place.
+    const slot = writes.states.get(key);
+    if (slot === undefined) {
+      writes.states.set(key, { state, version: 0, dirty: true });
+    } else {
+      slot.state = state;
+      slot.dirty = true;
+    }
+  }
+}
+
+/**
+ * An event this batch posted: its position is the message itself, and its entry id (the
+ * text of entryIdFor) is made only when a redelivery asks for it, which is rare; the
+ * posted map holds one object per event instead of three.
+ */
+class PostedHere implements PostedEvent {
+  constructor(readonly payloadSha256: string, readonly position: LogPosition) {}
+
+  get entryId(): string {
+    return entryIdFor(this.position);
   }
 }
 
@@ -589,6 +376,22 @@ const entryIdScratch = Buffer.alloc(16);
 
 const hexDigits = '0123456789abcdef';
 const uuidScratch = Buffer.alloc(36);
+
+/** 16 bytes as a lower-case UUID's JSON string, into `s` (JsonBytes.string of uuidText, without the text). */
+function uuidString(s: JsonBytes, bytes: Buffer): void {
+  s.reserve(38);
+  const buffer = s.buffer;
+  let at = s.at;
+  buffer[at++] = 0x22;
+  for (let index = 0; index < 16; index += 1) {
+    if (index === 4 || index === 6 || index === 8 || index === 10) buffer[at++] = 0x2d;
+    const byte = bytes[index] as number;
+    buffer[at++] = hexDigits.charCodeAt(byte >> 4);
+    buffer[at++] = hexDigits.charCodeAt(byte & 15);
+  }
+  buffer[at++] = 0x22;
+  s.at = at;
+}
 
 /** 16 bytes as a lower-case UUID text. */
 function uuidText(bytes: Buffer): string {

@@ -97,6 +97,8 @@ const binarySignature = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 export const postgresEpochMs = Date.UTC(2000, 0, 1);
 const twoTo32 = 2 ** 32;
 const maxSafeBigInt = BigInt(Number.MAX_SAFE_INTEGER);
+/** Made once: `-maxSafeBigInt` in a comparison made a new BigInt per field. */
+const minSafeBigInt = -maxSafeBigInt;
 const shortStringMax = 64;
 const msPerDay = 86_400_000;
 
@@ -131,6 +133,17 @@ export async function copyBinary(
  * order through `value`, checked against the column's type as in copyBinary. The buffer
  * is bounded by what calls it: one batch (limits.batchMessagesMax) of rows.
  */
+/**
+ * Microseconds as the high and low halves of their 64-bit two's complement, each a signed
+ * 32-bit integer (StagedCopy.postgresMicros); exact for every safe integer.
+ */
+export function microsHalves(micros: number, into: Int32Array): void {
+  if (!Number.isSafeInteger(micros)) throw new Error(`a timestamp of ${micros} µs is not a safe integer`);
+  const high = Math.floor(micros / twoTo32);
+  into[0] = high;
+  into[1] = (micros - high * twoTo32) | 0;
+}
+
 export class StagedCopy {
   private readonly writer = new BinaryRowWriter();
   private column: number;
@@ -168,12 +181,17 @@ export class StagedCopy {
     this.column += 1;
   }
 
-  /** A timestamptz given in microseconds since PostgreSQL's epoch, 2000-01-01 UTC. */
-  postgresMicros(value: number): void {
+  /**
+   * A timestamptz given in microseconds since PostgreSQL's epoch, 2000-01-01 UTC, as its
+   * two 32-bit halves (microsHalves): a double past 2^31 passed to a method is boxed, a
+   * heap number per call, and an entry writes its timestamp once per line.
+   */
+  postgresMicros(high: number, low: number): void {
     const column = this.columns[this.column];
     if (column === undefined || column[1] !== 'timestamptz') invariantFailed(`${this.table}: postgresMicros() fills a timestamptz`);
-    if (!Number.isSafeInteger(value)) throw wrongValue(this.table, column[0], 'timestamptz', value);
-    this.writer.timestampMicros(value);
+    this.writer.int32(8);
+    this.writer.int32(high);
+    this.writer.int32(low);
     this.column += 1;
   }
 
@@ -360,7 +378,7 @@ class BinaryRowWriter {
         if (!Buffer.isBuffer(value)) throw wrongValue(table, column, type, value);
         this.int32(value.length);
         this.reserve(value.length);
-        value.copy(this.buffer, this.at);
+        this.buffer.set(value, this.at); // Buffer.copy made a view of the source per call
         this.at += value.length;
         return;
       }
@@ -369,7 +387,7 @@ class BinaryRowWriter {
         this.int32(16);
         this.reserve(16);
         if (value === this.lastUuidText) { // the lines of one entry repeat its id
-          this.lastUuidBytes.copy(this.buffer, this.at);
+          this.buffer.set(this.lastUuidBytes, this.at);
           this.at += 16;
           return;
         }
@@ -386,7 +404,7 @@ class BinaryRowWriter {
           index += 1;
         }
         this.lastUuidText = value;
-        this.buffer.copy(this.lastUuidBytes, 0, start, start + 16);
+        for (let index = 0; index < 16; index += 1) this.lastUuidBytes[index] = this.buffer[start + index] as number;
         return;
       }
       case 'timestamptz': {
@@ -432,7 +450,8 @@ class BinaryRowWriter {
       for (let index = 0; index < value.length; index += 1) buffer[at++] = value[index] as number;
       this.at = at;
     } else {
-      this.at += value.copy(this.buffer, this.at);
+      this.buffer.set(value, this.at); // Buffer.copy made a view of the source per call
+      this.at += value.length;
     }
   }
 
@@ -464,7 +483,7 @@ class BinaryRowWriter {
     this.reserve(8);
     let number: number;
     if (typeof value === 'bigint') {
-      if (value > maxSafeBigInt || value < -maxSafeBigInt) {
+      if (value > maxSafeBigInt || value < minSafeBigInt) {
         this.at = this.buffer.writeBigInt64BE(value, this.at);
         return;
       }

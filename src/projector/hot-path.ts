@@ -20,7 +20,7 @@ import {
 import type { Line } from '../ledger/rules.ts';
 import { limits } from '../limits.ts';
 import type { LogMessage } from '../log/types.ts';
-import { postgresEpochMs, StagedCopy } from '../db/copy.ts';
+import { microsHalves, postgresEpochMs, StagedCopy } from '../db/copy.ts';
 import { JsonBytes } from './json-bytes.ts';
 import { readMessageBytes } from './message-bytes.ts';
 import {
@@ -224,7 +224,11 @@ function applyOutcomeHot(
   r.row();
   r.uuidBytes(idBytes); r.value(envelope.eventId); r.value(envelope.type); r.value(topic);
   r.value(partition); r.value(offset); r.value(chainSeq);
-  if (Number.isNaN(micros)) r.value(effectiveAt); else r.postgresMicros(micros);
+  const exactMicros = !Number.isNaN(micros);
+  if (exactMicros) microsHalves(micros, microsScratch);
+  const microsHigh = microsScratch[0] as number;
+  const microsLow = microsScratch[1] as number;
+  if (exactMicros) r.postgresMicros(microsHigh, microsLow); else r.value(effectiveAt);
   if (Number.isNaN(days)) r.value(`${bookedPeriod}-01`); else r.postgresDays(days);
   r.value(late); r.value(posting.rule); r.value(posting.ruleVersion); r.value(envelope.payloadSha256);
   r.value(subject.currency ?? null); r.value(subject.market ?? null);
@@ -237,7 +241,7 @@ function applyOutcomeHot(
     out.row();
     out.uuidBytes(idBytes); out.value(index + 1);
     if (Number.isNaN(days)) out.value(`${bookedPeriod}-01`); else out.postgresDays(days);
-    if (Number.isNaN(micros)) out.value(effectiveAt); else out.postgresMicros(micros);
+    if (exactMicros) out.postgresMicros(microsHigh, microsLow); else out.value(effectiveAt);
     out.value(l.account); out.value(l.side); out.value(l.amount.minor); out.value(l.amount.currency);
     out.value(d.owner_id ?? null); out.value(d.rental_id ?? null);
     out.value(d.driver_id ?? null); out.value(d.market ?? null);
@@ -276,6 +280,9 @@ class PostedHere implements PostedEvent {
     return entryIdFor(this.position);
   }
 }
+
+/** The entry's timestamp as two 32-bit halves, for each of its rows. */
+const microsScratch = new Int32Array(2);
 
 let lastBookedPeriod = '';
 let lastBookedDays = 0;

@@ -31,9 +31,10 @@ export class MemoryDecisionSources {
 
   /** As a committed batch leaves the database: changed states at their next version, its events posted. */
   apply(writes: BatchWrites): void {
-    for (const [key, slot] of writes.states) {
+    // forEach: a for…of over a map's entries makes an array per entry.
+    writes.states.forEach((slot, key) => {
       if (slot.dirty) this.states.set(key, { state: slot.state, version: slot.version + 1 });
-    }
-    for (const [id, event] of writes.posted) this.posted.set(id, event);
+    });
+    writes.posted.forEach((event, id) => this.posted.set(id, event));
   }
 }

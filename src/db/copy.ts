@@ -277,12 +277,36 @@ export class StagedCopy {
  * went to them). Bounded in count and in the size of a buffer kept.
  */
 const spareBuffers: Buffer[] = [];
-const spareBuffersMax = 8;
+/** Enough for every table of the batches a projector thread has in flight (7 tables, 2 batches). */
+const spareBuffersMax = 16;
 const spareBufferBytesMax = 16 * 1024 * 1024;
+const spareBytesMax = 64 * 1024 * 1024;
+
+/**
+ * The largest spare buffer, or a new one: a large table's COPY then rarely grows (each
+ * doubling copied what was written so far, a sixtieth of a projector thread's time).
+ */
+function takeBuffer(): Buffer {
+  let largest = -1;
+  for (let index = 0; index < spareBuffers.length; index += 1) {
+    if (largest === -1 || (spareBuffers[index] as Buffer).length > (spareBuffers[largest] as Buffer).length) largest = index;
+  }
+  if (largest === -1) return Buffer.allocUnsafe(64 * 1024);
+  const buffer = spareBuffers[largest] as Buffer;
+  spareBuffers[largest] = spareBuffers[spareBuffers.length - 1] as Buffer;
+  spareBuffers.pop();
+  return buffer;
+}
+
+function spareBytes(): number {
+  let bytes = 0;
+  for (const buffer of spareBuffers) bytes += buffer.length;
+  return bytes;
+}
 
 class BinaryRowWriter {
   // Grows by doubling: a small table's COPY stays small.
-  private buffer = spareBuffers.pop() ?? Buffer.allocUnsafe(64 * 1024);
+  private buffer = takeBuffer();
   private at = 0;
   private lastUuidText = '';
   private readonly lastUuidBytes = Buffer.alloc(16);
@@ -302,7 +326,8 @@ class BinaryRowWriter {
 
   /** Gives the buffer back for another COPY; the writer is not used after this. */
   release(): void {
-    if (spareBuffers.length < spareBuffersMax && this.buffer.length <= spareBufferBytesMax) {
+    if (spareBuffers.length < spareBuffersMax && this.buffer.length <= spareBufferBytesMax &&
+      spareBytes() + this.buffer.length <= spareBytesMax) {
       spareBuffers.push(this.buffer);
     }
     this.buffer = Buffer.alloc(0);

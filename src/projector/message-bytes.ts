@@ -414,16 +414,28 @@ function writePayload(hot: HotType, value: Buffer, s: JsonBytes): void {
       writeMember(value, memberOfField[hot.canonicalOrder[index] as number] as number, index === 0, s);
     }
   } else {
-    // Insertion sort by the names' bytes (UTF-16 code units, as canonicalJson sorts, for ASCII).
-    for (let member = 0; member < dataMembers; member += 1) {
-      let at = member;
+    // The extras sorted among themselves (rarely more than one), then merged with the
+    // type's fields in their precomputed order.
+    for (let extra = 0; extra < extraMembers; extra += 1) {
+      const member = extraMember[extra] as number;
+      let at = extra;
       while (at > 0 && nameBefore(value, member, membersSorted[at - 1] as number)) {
         membersSorted[at] = membersSorted[at - 1] as number;
         at -= 1;
       }
       membersSorted[at] = member;
     }
-    for (let index = 0; index < dataMembers; index += 1) writeMember(value, membersSorted[index] as number, index === 0, s);
+    const order = hot.canonicalOrder;
+    let field = 0;
+    let extra = 0;
+    for (let index = 0; index < dataMembers; index += 1) {
+      const fieldMember = field < order.length ? memberOfField[order[field] as number] as number : -1;
+      const extraMember = extra < extraMembers ? membersSorted[extra] as number : -1;
+      const takeExtra = fieldMember === -1 || (extraMember !== -1 && nameBefore(value, extraMember, fieldMember));
+      writeMember(value, takeExtra ? extraMember : fieldMember, index === 0, s);
+      if (takeExtra) extra += 1;
+      else field += 1;
+    }
   }
   s.reserve(hot.payloadTail.length);
   s.at = copyBytes(hot.payloadTail, 0, hot.payloadTail.length, s.buffer, s.at);
@@ -452,10 +464,21 @@ function copyBytes(source: Buffer, start: number, end: number, target: Buffer, a
   return to;
 }
 
-/** Whether member `a`'s name sorts before member `b`'s. */
+/**
+ * Whether member `a`'s name sorts before member `b`'s, by bytes (UTF-16 code units, as
+ * canonicalJson sorts, for ASCII); compared here, a call into C++ per pair cost more.
+ */
 function nameBefore(value: Buffer, a: number, b: number): boolean {
-  return value.compare(value, dataSpans[b * 4] as number, dataSpans[b * 4 + 1] as number,
-    dataSpans[a * 4] as number, dataSpans[a * 4 + 1] as number) < 0;
+  let left = dataSpans[a * 4] as number;
+  const leftEnd = dataSpans[a * 4 + 1] as number;
+  let right = dataSpans[b * 4] as number;
+  const rightEnd = dataSpans[b * 4 + 1] as number;
+  for (; left < leftEnd && right < rightEnd; left += 1, right += 1) {
+    const x = value[left] as number;
+    const y = value[right] as number;
+    if (x !== y) return x < y;
+  }
+  return leftEnd - left < rightEnd - right;
 }
 
 /** Texts this short are mostly a vocabulary (markets, processors, producers): each is made once. */

@@ -194,6 +194,11 @@ describe('the projector\'s hot path', () => {
       captured.replace('"currency":"USD"', '"currency":"USD","currency":"USD"').replace('"currency":"CAD"', '"currency":"CAD","currency":"CAD"'),
       captured.replace('"total":', '"__proto__":"x","total":'),
       captured.replace('"total":', '"extra":"x","total":'),
+      // Posted (an event and payment of its own), so its payload hash reaches the entry's row:
+      // extra members whose names extend or shorten a field's sort around it.
+      captured.replace(/"event_id":"[^"]*"/, '"event_id":"0a0b0c0d-0e0f-4011-9213-141516171819"')
+        .replace(/"payment_id":"[^"]*"/, '"payment_id":"pay_prefix_names"')
+        .replace('"total":', '"tax_note":"x","ta":"y","t":"z","total":'),
       captured.replace(/"tax":"[0-9.]+",/, ''),
       captured.replace(/"tax":"([0-9.]+)"/, '"tax":$1'),
       captured.replace(/"market":"[^"]*"/, '"market":"US\\u002dCA"'),

@@ -20,7 +20,7 @@ import { runProjector, type ProjectorResult } from '../src/projector/projector.t
 import { startKafkaBroker, type KafkaBroker } from '../tools/kafka-broker/broker.ts';
 import { decisionFloor, floorLines, journalSchemaFloor } from './floors.ts';
 import {
-  benchApprover, benchDatabase, benchTrustedKeys, cpuPerItemLine, cpuSnapshot, nowMs, oneRowPerEventCopy, perSecond, projectorConnections, projectorThreads, sameRowsBaseline,
+  benchApprover, benchDatabase, benchTrustedKeys, cpuPerItemLine, cpuSnapshot, nowMs, oneRowPerEventCopy, perSecond, processCpuUs, profiled, projectorConnections, projectorThreads, sameRowsBaseline,
 } from './support.ts';
 
 const eventsWanted = 200_000;
@@ -52,11 +52,26 @@ export async function benchKafka(): Promise<void> {
     await embedded.producer.close();
 
     const oneRowMs = await oneRowPerEventCopy(db.adminPool, topic, partitions, lines);
+    const brokerCpu = async (): Promise<number | undefined> => {
+      const pid = broker.pid();
+      return pid === undefined ? undefined : processCpuUs(pid);
+    };
+    // Each path starts on a server with no dirty buffers. Without this the Kafka path, run
+    // second, found shared_buffers full of the embedded run's dirty pages (550 MB written,
+    // no checkpoint due for 15 min) and wrote them out itself: its backends wrote 90 MB and
+    // evicted 15,000 buffers where the embedded run's wrote and evicted none (pg_stat_io).
+    await db.adminPool.query('CHECKPOINT');
     const embeddedCpuBefore = await cpuSnapshot(db.adminPool);
-    const embeddedRun = await timedProjection(db.serviceUrl, db.pool, embedded.consumer());
+    const brokerCpuBefore = await brokerCpu();
+    const embeddedRun = await timedProjection(db.serviceUrl, db.pool, embedded.consumer(), 'embedded');
     const embeddedCpuAfter = await cpuSnapshot(db.adminPool);
-    const kafkaRun = await timedProjection(kafkaDb.serviceUrl, kafkaDb.pool, kafka.consumer());
+    const brokerCpuBetween = await brokerCpu();
+    await db.adminPool.query('CHECKPOINT');
+    const kafkaCpuBefore = await cpuSnapshot(db.adminPool);
+    const brokerCpuKafkaBefore = await brokerCpu();
+    const kafkaRun = await timedProjection(kafkaDb.serviceUrl, kafkaDb.pool, kafka.consumer(), 'kafka');
     const kafkaCpuAfter = await cpuSnapshot(db.adminPool);
+    const brokerCpuAfter = await brokerCpu();
     if (joinedAtMs === undefined) throw new Error('the Kafka consumer never said it joined its group');
     const kafkaJoinedMs = kafkaRun.endedMs - joinedAtMs;
     if (kafkaRun.result.posted !== embeddedRun.result.posted) {
@@ -89,7 +104,9 @@ export async function benchKafka(): Promise<void> {
       `ratio kafka/baseline: ${(kafkaPerSecond / baselinePerSecond).toFixed(2)}`,
       `embedded: ${cpuPerItemLine(embeddedCpuBefore, embeddedCpuAfter, lines.length, 'event')}`,
       `kafka (with the join; the broker's own CPU not counted): ` +
-        cpuPerItemLine(embeddedCpuAfter, kafkaCpuAfter, lines.length, 'event'),
+        cpuPerItemLine(kafkaCpuBefore, kafkaCpuAfter, lines.length, 'event'),
+      ...brokerCpuLine(brokerCpuBefore, brokerCpuBetween, brokerCpuKafkaBefore, brokerCpuAfter, lines.length,
+        embeddedRun.ms, kafkaRun.ms),
       `reference: COPY of one row per event (position and bytes) on one connection: ${oneRowMs} ms, ` +
         `${oneRowPerSecond} rows/s; ratio kafka/that ${(kafkaPerSecond / oneRowPerSecond).toFixed(2)}`,
       ...floorLines(decisions, schemaFloor, definingDecisions),
@@ -100,16 +117,34 @@ export async function benchKafka(): Promise<void> {
   }
 }
 
+/**
+ * The broker's JVM shares the cores with the projector and PostgreSQL: its CPU while the
+ * Kafka path runs is what that path costs beyond the figures above (while the embedded
+ * path runs it idles, which is printed as the reference). Only for a broker started here.
+ */
+function brokerCpuLine(
+  embeddedBefore: number | undefined, embeddedAfter: number | undefined,
+  kafkaBefore: number | undefined, kafkaAfter: number | undefined,
+  events: number, embeddedMs: number, kafkaMs: number,
+): string[] {
+  if (embeddedBefore === undefined || embeddedAfter === undefined || kafkaBefore === undefined ||
+    kafkaAfter === undefined) return [];
+  const share = (us: number, ms: number) => `${((us / 1000 / ms) * 100).toFixed(0)}% of one core`;
+  return [`broker JVM cpu: during the kafka run ${((kafkaAfter - kafkaBefore) / events).toFixed(0)} µs per event ` +
+    `(${share(kafkaAfter - kafkaBefore, kafkaMs)}); idle during the embedded run ` +
+    `${share(embeddedAfter - embeddedBefore, embeddedMs)}`];
+}
+
 async function timedProjection(
-  url: string, pool: Pool, consumer: LogConsumer,
+  url: string, pool: Pool, consumer: LogConsumer, label: string,
 ): Promise<{ ms: number; endedMs: number; result: ProjectorResult }> {
   const started = nowMs();
   try {
-    const result = await runProjector({
+    const result = await profiled(() => runProjector({
       pool, consumer, topics: [topic], follow: false, signal: new AbortController().signal,
       trustedKeys: benchTrustedKeys,
       threads: { count: projectorThreads, databaseUrl: url, databaseRole: null },
-    });
+    }), label);
     const endedMs = nowMs();
     return { ms: endedMs - started, endedMs, result };
   } finally {
@@ -117,11 +152,11 @@ async function timedProjection(
   }
 }
 
-type BenchBroker = { brokers: string; version: string; stop(): Promise<void> };
+type BenchBroker = { brokers: string; version: string; pid(): number | undefined; stop(): Promise<void> };
 
 async function brokerForBench(): Promise<BenchBroker> {
   const given = process.env.KAFKA_BROKERS?.trim();
-  if (given !== undefined && given !== '') return { brokers: given, version: 'given', stop: async () => undefined };
+  if (given !== undefined && given !== '') return { brokers: given, version: 'given', pid: () => undefined, stop: async () => undefined };
   const log = (line: string) => process.stderr.write(`[kafka] ${line}\n`);
   // tools/kafka-broker's random cluster id can begin with '-', which the format step
   // mistakes for an option (one start in 64); a second attempt draws a new id.

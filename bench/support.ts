@@ -179,11 +179,14 @@ export async function oneRowPerEventCopy(
 
 /**
  * Runs `work` under the V8 sampling profiler when BENCH_CPU_PROFILE names a file, so a
- * benchmark's measured phase alone (not its setup) can be read in Chrome DevTools.
+ * benchmark's measured phase alone (not its setup) can be read in Chrome DevTools. A
+ * bench that profiles several phases gives each a label, which goes into the file's name
+ * (`run.cpuprofile` → `run.kafka.cpuprofile`). The main thread only: worker threads are not sampled.
  */
-export async function profiled<T>(work: () => Promise<T>): Promise<T> {
-  const file = process.env.BENCH_CPU_PROFILE;
-  if (file === undefined || file === '') return work();
+export async function profiled<T>(work: () => Promise<T>, label?: string): Promise<T> {
+  const given = process.env.BENCH_CPU_PROFILE;
+  if (given === undefined || given === '') return work();
+  const file = label === undefined ? given : given.replace(/(\.cpuprofile)?$/, `.${label}$1`);
   const { Session } = await import('node:inspector/promises');
   const { writeFile } = await import('node:fs/promises');
   const session = new Session();
@@ -218,6 +221,11 @@ export async function cpuSnapshot(pool: Pool): Promise<{ nodeUs: number; postgre
     if (pid === postmaster) us += stat.cpuUs + stat.reapedCpuUs;
   }
   return { nodeUs: own.user + own.system, postgresUs: us };
+}
+
+/** CPU time so far of one process (all its threads, e.g. a broker's JVM) by its id, in µs; 0 when it is gone. */
+export async function processCpuUs(pid: number): Promise<number> {
+  return (await processStat(String(pid))).cpuUs;
 }
 
 /** CPU time so far of the server process behind `client`'s connection (its backend), in µs. */

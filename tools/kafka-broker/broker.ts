@@ -100,6 +100,8 @@ export interface KafkaBroker {
   readonly logFile: string;
   /** SIGTERM, bounded wait, SIGKILL as a last resort; then removes the data unless kept. Idempotent. */
   stop(): Promise<void>;
+  /** The current broker process's id (its JVM), e.g. to read its CPU time in /proc; undefined once it exited. */
+  pid(): number | undefined;
   /** Sends a signal (default SIGKILL, a crash) to the broker process without waiting. */
   kill(signal?: NodeJS.Signals): void;
   /** Stops the process if it still runs and starts it again on the same ports and data. */
@@ -178,6 +180,7 @@ function brokerHandle(
       if (!keepData) await fsp.rm(layout.dataDir, { recursive: true, force: true });
       log(`kafka stopped${keepData ? ` (data kept in ${layout.dataDir})` : ''}`);
     },
+    pid: () => (current.exitInfo === undefined ? current.child.pid : undefined),
     kill(signal: NodeJS.Signals = 'SIGKILL') {
       if (current.exitInfo === undefined) current.child.kill(signal);
     },

@@ -25,7 +25,12 @@
 // - Slots. kafkajs fetches again only once every batch of the last fetch is done. So it
 //   may hand over every partition of a fetch at once, and their chunks take turns at the
 //   handler's `partitionsConcurrently` slots (../slots.ts): a slot passes on the moment it
-//   is free, and no partition drains its fetch while the others wait.
+//   is free, and no partition drains its fetch while the others wait. A batch's last chunk
+//   is handed off (handOff): the batch returns to kafkajs once that chunk has its slot, so
+//   the next fetch overlaps it instead of waiting, slots idle, for the slowest partition's
+//   last chunk and then for the fetch itself. Still one chunk of a partition at a time:
+//   the partition's next batch waits for it. Kafka's offsets are untouched by this: only
+//   where kafkajs fetches next moves ahead (resolveOffset; autoCommit is off).
 // - Not following: every partition of the topics (assigned here or not) must reach the
 //   high watermark seen at the start, as stored in PostgreSQL; then consume returns. So a
 //   group of `ledger project` processes all finish once the whole log is projected, and a
@@ -36,7 +41,7 @@ import { UserError, invariant } from '../../errors.ts';
 import type { ConsumeOptions, LogConsumer, LogMessage, TopicPartition } from '../types.ts';
 import { awaitBrokers, describeKafkaError, type KafkaClientOptions } from './client.ts';
 import { sleepMs } from '../../sleep.ts';
-import { Slots } from '../slots.ts';
+import { Slots, type ReleaseSlot } from '../slots.ts';
 import { OffsetMirror } from './mirror.ts';
 import { firstHole, planAhead, planBatch, takeChunk, type BatchPlan, type FetchedRange } from './positions.ts';
 import { offsetNumber, topicMissing, topicOffsets, topicPartitionCount } from './producer.ts';
@@ -139,6 +144,8 @@ class ConsumeRun {
   private readonly targets = new Map<string, number>();
   private readonly reached = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Per partition, its last chunk still in the handler after kafkajs was given its batch back (handOff). */
+  private readonly tails = new Map<string, Promise<void>>();
   private readonly mirror: OffsetMirror;
   /** Chunks in the handler at once, over all partitions. */
   private readonly handlerSlots: Slots;
@@ -350,6 +357,13 @@ class ConsumeRun {
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { topic, partition } = payload.batch;
     const messages = payload.batch.messages.map((m) => toLogMessage(topic, partition, m));
+    // The partition's previous chunk may still be in the handler (handOff): this batch
+    // follows it, and is stale if it ended elsewhere than where kafkajs was told to fetch.
+    const tail = this.tails.get(keyOf(topic, partition));
+    if (tail !== undefined) {
+      await tail;
+      if (this.stop.signal.aborted || payload.isStale()) return;
+    }
     const first = messages[0];
     const last = messages[messages.length - 1];
     if (first === undefined || last === undefined) return; // kafkajs hands out no empty batch
@@ -406,7 +420,10 @@ class ConsumeRun {
   /**
    * Hands the messages to the handler in chunks of at most batchMessagesMax messages and
    * batchBytesMax bytes, each its own transaction. Stops between chunks when asked to stop,
-   * when the partition went stale (a seek, a rebalance) or when a heartbeat fails.
+   * when the partition went stale (a seek, a rebalance) or when a heartbeat fails. The
+   * batch's last chunk is handed off (handOff) rather than awaited: kafkajs fetches again
+   * only once every batch of its last fetch returned, so awaiting it would leave the
+   * handler slots idle at the end of each fetch and during the next fetch.
    */
   private async project(
     payload: EachBatchPayload, messages: LogMessage[], position: Position, highWatermark: number,
@@ -423,15 +440,22 @@ class ConsumeRun {
       const chunk = takeChunk(remaining, this.options.batchMessagesMax, this.options.batchBytesMax);
       const release = await this.handlerSlots.acquire(this.stop.signal);
       if (release === null) return;
+      // Again: the wait for a slot may have outlasted the assignment.
+      if (!payload.isRunning() || payload.isStale()) {
+        release();
+        return;
+      }
+      if (chunk.length === remaining.length) {
+        this.handOff(payload, position, chunk, highWatermark, release);
+        return;
+      }
       let nextOffset: number;
       try {
-        // Again: the wait for a slot may have outlasted the assignment.
-        if (!payload.isRunning() || payload.isStale()) return;
         ({ nextOffset } = await this.options.eachBatch({ topic, partition, messages: chunk, highWatermark }));
       } finally {
         release();
       }
-      if (!this.advance(payload, position, chunk, nextOffset)) return;
+      if (!this.advance(payload.batch, position, chunk, nextOffset, payload.resolveOffset)) return;
       remaining = remaining.filter((m) => m.offset >= nextOffset);
       try {
         await payload.heartbeat();
@@ -441,11 +465,83 @@ class ConsumeRun {
     }
   }
 
-  /** Records a committed chunk; false when the handler made no progress (try again later). */
-  private advance(
-    payload: EachBatchPayload, position: Position, chunk: LogMessage[], nextOffset: number,
-  ): boolean {
+  /**
+   * The batch's last chunk goes to the handler (its slot already held) as the partition's
+   * tail, and the batch returns to kafkajs at once, its offsets resolved to the chunk's
+   * end: kafkajs may then fetch the partition's next messages while the chunk is projected.
+   * Those wait in handleBatch until the tail is done, so a partition still has one chunk in
+   * the handler at a time, in offset order, and at most one fetched batch waiting behind
+   * it. Resolving is not committing (autoCommit is off): it only says where kafkajs fetches
+   * next. So the tail, when it did not end exactly there (no progress, a failure tried
+   * again and given up, a handler that skipped ahead), seeks to the offset PostgreSQL
+   * stores, which makes the waiting batch stale, as a seek always does.
+   */
+  private handOff(
+    payload: EachBatchPayload, position: Position, chunk: LogMessage[], highWatermark: number, release: ReleaseSlot,
+  ): void {
     const { topic, partition } = payload.batch;
+    const key = keyOf(topic, partition);
+    const epoch = this.epoch;
+    const endOffset = (chunk[chunk.length - 1] as LogMessage).offset + 1;
+    payload.resolveOffset(String(endOffset - 1));
+    const tail: Promise<void> = this.tracked((async () => {
+      try {
+        await this.projectTail({ topic, partition }, position, chunk, highWatermark, release);
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+      const stillOurs = epoch === this.epoch && this.assigned.has(key) && !this.stop.signal.aborted;
+      if (stillOurs && position.nextOffset !== endOffset && !payload.isStale() && this.consumer !== null) {
+        this.consumer.seek({ topic, partition, offset: String(position.nextOffset) });
+      }
+    })().finally(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }));
+    this.tails.set(key, tail);
+  }
+
+  /**
+   * The tail chunk in the handler, tried again (bounded, with backoff, its slot given back
+   * meanwhile) when the database connection dropped, as eachBatch tries a batch again.
+   * Throws what is fatal; returns when done, given up (a stop), or without progress.
+   */
+  private async projectTail(
+    tp: TopicPartition, position: Position, chunk: LogMessage[], highWatermark: number, held: ReleaseSlot,
+  ): Promise<void> {
+    let release: ReleaseSlot | null = held;
+    let backoffMs: number = consumerLimits.transientBackoffInitialMs;
+    for (let attempt = 1; ; attempt++) {
+      let nextOffset: number;
+      try {
+        ({ nextOffset } = await this.options.eachBatch({ ...tp, messages: chunk, highWatermark }));
+      } catch (error) {
+        release();
+        if (!isTransientDatabaseError(error) || attempt >= consumerLimits.transientAttemptsMax) throw error;
+        this.log(`database: connection lost while projecting ${keyOf(tp.topic, tp.partition)} ` +
+          `(${(error as Error).message}); retrying in ${backoffMs} ms ` +
+          `(attempt ${attempt} of ${consumerLimits.transientAttemptsMax})`);
+        await sleepMs(backoffMs, this.stop.signal);
+        backoffMs *= 2;
+        release = await this.handlerSlots.acquire(this.stop.signal);
+        if (release === null) return;
+        continue;
+      }
+      release();
+      this.advance(tp, position, chunk, nextOffset, null);
+      return;
+    }
+  }
+
+  /**
+   * Records a committed chunk; false when the handler made no progress (try again later).
+   * `resolve` tells kafkajs where to fetch next; null for a tail, resolved ahead (handOff).
+   */
+  private advance(
+    tp: TopicPartition, position: Position, chunk: LogMessage[], nextOffset: number,
+    resolve: ((offset: string) => void) | null,
+  ): boolean {
+    const { topic, partition } = tp;
     const where = keyOf(topic, partition);
     invariant(Number.isSafeInteger(nextOffset), `handler's nextOffset for ${where} is an integer`);
     invariant(nextOffset >= 0, `handler's nextOffset ${nextOffset} for ${where} is not negative`);
@@ -462,7 +558,7 @@ class ConsumeRun {
     position.seekedTo = undefined;
     this.crashRestarts = 0;
     // kafkajs fetches next from the resolved offset + 1: the offset PostgreSQL stores.
-    payload.resolveOffset(String(nextOffset - 1));
+    resolve?.(String(nextOffset - 1));
     this.mirror.note(topic, partition, nextOffset);
     const target = this.targets.get(where);
     if (target !== undefined && nextOffset >= target) this.reached.add(where);

@@ -311,7 +311,7 @@ class BinaryRowWriter {
   private lastUuidText = '';
   private readonly lastUuidBytes = Buffer.alloc(16);
   private lastTimestampText = '';
-  private lastTimestampMicros = 0;
+  private lastTimestampMicros: number | bigint = 0;
   private lastDateText = '';
   private lastDateDays = 0;
 
@@ -574,15 +574,20 @@ function wrongValue(table: string, column: string, type: CopyType, value: CopyVa
 const datePattern = /^\d{4}-\d{2}-\d{2}$/;
 const utcTimestampPattern = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z$/;
 
-/** A UTC timestamp as we write them (envelope.ts, toISOString) → µs since 2000-01-01. */
-function microsSincePostgresEpoch(value: string): number | null {
+/**
+ * A UTC timestamp as we write them (envelope.ts, toISOString) → µs since 2000-01-01; a
+ * BigInt where that is beyond a double's exact integers (before about 1715 or after 2285,
+ * times RFC 3339 allows and the ledger must post to the microsecond).
+ */
+function microsSincePostgresEpoch(value: string): number | bigint | null {
   const match = utcTimestampPattern.exec(value);
   if (match === null) return null;
   // Date.parse, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999.
   const ms = Date.parse(`${value.slice(0, 19)}Z`);
   if (Number.isNaN(ms)) return null;
   const micros = Number(((match[7] ?? '') + '000000').slice(0, 6));
-  return (ms - postgresEpochMs) * 1000 + micros;
+  const total = (ms - postgresEpochMs) * 1000 + micros;
+  return Number.isSafeInteger(total) ? total : BigInt(ms - postgresEpochMs) * 1000n + BigInt(micros);
 }
 
 function hexValue(code: number): number {

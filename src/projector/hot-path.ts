@@ -112,15 +112,17 @@ function digits(text: string, start: number, count: number): number {
 
 /**
  * A normalized timestamp (`YYYY-MM-DDTHH:MM:SS.ffffffZ`) in microseconds since
- * PostgreSQL's epoch; NaN before the year 100, where Date.UTC reads years differently
- * (the COPY writer then parses the text itself).
+ * PostgreSQL's epoch; NaN before the year 100, where Date.UTC reads years differently,
+ * and where the count is beyond a double's exact integers (before about 1715, after
+ * 2285): the COPY writer then reads the text itself, exactly.
  */
 function postgresMicros(normalized: string): number {
   const year = digits(normalized, 0, 4);
   if (year < 100) return Number.NaN;
   const ms = Date.UTC(year, digits(normalized, 5, 2) - 1, digits(normalized, 8, 2), digits(normalized, 11, 2),
     digits(normalized, 14, 2), digits(normalized, 17, 2));
-  return (ms - postgresEpochMs) * 1000 + digits(normalized, 20, 6);
+  const micros = (ms - postgresEpochMs) * 1000 + digits(normalized, 20, 6);
+  return Number.isSafeInteger(micros) ? micros : Number.NaN;
 }
 
 /** A `YYYY-MM` period's first day in days since PostgreSQL's epoch. */

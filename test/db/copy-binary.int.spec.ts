@@ -6,7 +6,7 @@
 // shape is refused before anything is sent. Method: a temp table of every type, rows
 // written through copyBinary, read back as text by PostgreSQL's own output functions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyBinary, StagedCopy, type CopyColumn, type CopyValue } from '../../src/db/copy.ts';
+import { copyBinary, microsHalves, StagedCopy, type CopyColumn, type CopyValue } from '../../src/db/copy.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const columns: readonly CopyColumn[] = [['t', 'text'], ['s', 'int2'], ['i', 'int4'], ['b', 'int8'], ['f', 'bool'],
@@ -80,6 +80,39 @@ describe('copyBinary', () => {
     expect(back[29_999]).toEqual([`row 29999 ${'é'.repeat(29_999 % 50)}`, '999', '29999', '29999000000000000', 'false',
       `\\x${Buffer.alloc(99, 29_999 % 256).toString('hex')}`, '00000000-0000-4000-8000-000000000001',
       '2026-10-31 23:59:59.5+00', '2026-10-01', '{"n": 29999}']);
+  });
+
+  it('writes a timestamp given as microseconds since 2000 in two 32-bit halves, before and after 2000', async () => {
+    const client = await db.adminPool.connect();
+    try {
+      await client.query(`SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'`);
+      await client.query('CREATE TEMP TABLE micros (n int4, ts timestamptz)');
+      const texts = ['2026-10-31T23:59:59.999999Z', '2000-01-01T00:00:00.000000Z', '1999-12-31T23:59:59.999999Z',
+        '1950-06-15T12:00:00.000001Z', '1716-01-01T00:00:00.000001Z', '2284-12-31T23:59:59.999999Z'];
+      const staged = new StagedCopy('micros', [['n', 'int4'], ['ts', 'timestamptz']]);
+      const halves = new Int32Array(2);
+      for (const [n, text] of texts.entries()) {
+        const micros = (Date.parse(`${text.slice(0, 19)}Z`) - Date.UTC(2000, 0, 1)) * 1000 + Number(text.slice(20, 26));
+        microsHalves(micros, halves);
+        staged.row();
+        staged.value(n);
+        staged.postgresMicros(halves[0] as number, halves[1] as number);
+      }
+      await staged.send(client);
+      const back = await client.query<{ ts: string }>(
+        `SELECT to_char(ts, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts FROM micros ORDER BY n`);
+      expect(back.rows.map((row) => row.ts)).toEqual(texts);
+      expect(() => microsHalves(2 ** 53, halves)).toThrow(/not a safe integer/);
+      // Further from 2000 the count is beyond a double's exact integers: given as text, to the microsecond.
+      const far = ['1500-06-15T12:00:00.000001Z', '0100-01-01T00:00:00.000001Z', '2500-01-01T00:00:00.999999Z'];
+      await client.query('TRUNCATE micros');
+      await copyBinary(client, 'micros', [['n', 'int4'], ['ts', 'timestamptz']], far.map((text, n) => [n, text]));
+      const farBack = await client.query<{ ts: string }>(
+        `SELECT to_char(ts, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts FROM micros ORDER BY n`);
+      expect(farBack.rows.map((row) => row.ts)).toEqual(far);
+    } finally {
+      client.release(true);
+    }
   });
 
   it('sends nothing of rows staged and then discarded, and takes no row after', async () => {

@@ -126,14 +126,6 @@ export async function copyBinary(
 }
 
 /**
- * Rows encoded as they are decided and sent later in one COPY: the projector writes each
- * message's rows here the moment it decides them, so a batch's rows live in one off-heap
- * buffer instead of as arrays and strings that survive young-generation collections (a
- * fifth of the projector's time was the collector copying them). Values go in column
- * order through `value`, checked against the column's type as in copyBinary. The buffer
- * is bounded by what calls it: one batch (limits.batchMessagesMax) of rows.
- */
-/**
  * Microseconds as the high and low halves of their 64-bit two's complement, each a signed
  * 32-bit integer (StagedCopy.postgresMicros); exact for every safe integer.
  */
@@ -144,6 +136,14 @@ export function microsHalves(micros: number, into: Int32Array): void {
   into[1] = (micros - high * twoTo32) | 0;
 }
 
+/**
+ * Rows encoded as they are decided and sent later in one COPY: the projector writes each
+ * message's rows here the moment it decides them, so a batch's rows live in one off-heap
+ * buffer instead of as arrays and strings that survive young-generation collections (a
+ * fifth of the projector's time was the collector copying them). Values go in column
+ * order through `value`, checked against the column's type as in copyBinary. The buffer
+ * is bounded by what calls it: one batch (limits.batchMessagesMax) of rows.
+ */
 export class StagedCopy {
   private readonly writer = new BinaryRowWriter();
   private column: number;

@@ -1,11 +1,11 @@
 // JSON written straight into a reused byte buffer, for the projector's hot path
-// (hot-path.ts): the payload's canonical JSON to hash, the entry hash's input, the states'
-// JSON. The same bytes as the defining writers (ledger/canonical.ts canonicalJson,
+// (hot-path.ts, message-bytes.ts): the payload's canonical JSON to hash, the entry hash's
+// input, the states' JSON. The same bytes as the defining writers (ledger/canonical.ts canonicalJson,
 // ledger/entry.ts entryHashInput, ledger/state.ts encodeState) without a string per
 // member: test/projector/hot-path.unit.spec.ts holds them equal.
 import { hash } from 'node:crypto';
 
-/** A value the writer cannot give the defining writer's bytes for: the caller takes the defining path. */
+/** A value the writer cannot give the defining writer's bytes for: the batch fails rather than write other bytes. */
 export class NotWritable extends Error {
   constructor(why: string) {
     super(why);
@@ -13,8 +13,6 @@ export class NotWritable extends Error {
   }
 }
 
-/** Nesting the envelope reader refuses (envelope.ts jsonDepthMax): such a message takes the defining path. */
-const jsonDepthMax = 64;
 const bufferBytesMax = 4 * 1024 * 1024;
 /** Views kept by JsonBytes.view: messages' canonical JSON and entries' hash input are shorter. */
 const viewsKeptMax = 8 * 1024;
@@ -22,7 +20,6 @@ const viewsKeptMax = 8 * 1024;
 export class JsonBytes {
   buffer = Buffer.allocUnsafe(16 * 1024);
   at = 0;
-  private readonly keysAt: string[][] = [];
 
   reset(): void {
     this.at = 0;
@@ -155,59 +152,6 @@ export class JsonBytes {
   }
 
   /**
-   * canonical.ts canonicalJson of a value JSON.parse gave (`depth` is the value's depth in
-   * the message, as the envelope reader counts it). Keys sorted by UTF-16 code units.
-   */
-  canonical(value: unknown, depth: number): void {
-    if (typeof value === 'string') {
-      this.string(value);
-      return;
-    }
-    if (typeof value === 'number') {
-      this.number(value);
-      return;
-    }
-    if (value === null) {
-      this.ascii('null');
-      return;
-    }
-    if (typeof value === 'boolean') {
-      this.ascii(value ? 'true' : 'false');
-      return;
-    }
-    if (typeof value !== 'object') throw new NotWritable(`a ${typeof value}`);
-    if (depth >= jsonDepthMax) throw new NotWritable('nesting too deep');
-    if (Array.isArray(value)) {
-      this.byte(0x5b);
-      for (let index = 0; index < value.length; index += 1) {
-        if (index > 0) this.byte(0x2c);
-        this.canonical(value[index], depth + 1);
-      }
-      this.byte(0x5d);
-      return;
-    }
-    const record = value as Record<string, unknown>;
-    // One array of keys per depth, reused: Object.keys made one per object.
-    const keys = this.keysAt[depth] ?? (this.keysAt[depth] = []);
-    keys.length = 0;
-    for (const key in record) keys.push(key);
-    sortKeys(keys);
-    this.byte(0x7b);
-    let first = true;
-    for (let index = 0; index < keys.length; index += 1) {
-      const key = keys[index] as string;
-      const member = record[key];
-      if (member === undefined) continue;
-      if (!first) this.byte(0x2c);
-      first = false;
-      this.string(key);
-      this.byte(0x3a);
-      this.canonical(member, depth + 1);
-    }
-    this.byte(0x7d);
-  }
-
-  /**
    * JSON.stringify of state.ts's jsonReady copy: members in for-in order, undefined ones
    * left out, bigints as decimal strings.
    */
@@ -282,19 +226,3 @@ export class JsonBytes {
 
 const maxSafeBigInt = BigInt(Number.MAX_SAFE_INTEGER);
 const hexDigits = Buffer.from('0123456789abcdef', 'latin1');
-
-/**
- * Array.prototype.sort's default order (UTF-16 code units, which `<` on strings compares),
- * by insertion in place: an object's few keys, and no copy as the built-in sort makes.
- */
-function sortKeys(keys: string[]): void {
-  for (let index = 1; index < keys.length; index += 1) {
-    const key = keys[index] as string;
-    let at = index - 1;
-    while (at >= 0 && (keys[at] as string) > key) {
-      keys[at + 1] = keys[at] as string;
-      at -= 1;
-    }
-    keys[at + 1] = key;
-  }
-}
